@@ -1,0 +1,47 @@
+# spate - the two commands of the README, and a few more.
+#   make run    install missing Debian packages, build, run the main job (seed demo 02)
+#   make test   install missing Debian packages, build, run every test (+ ASan/UBSan build)
+#   make        build into build/ (CLI: build/spate, library: build/libspate.a/.so)
+#   make asan   sanitizer build + tests in build-asan/
+#   make tsan   ThreadSanitizer build + tests in build-tsan/
+#   make bench  benchmarks (bench/)
+JOBS ?= $(shell nproc)
+
+.PHONY: all build deps run test test-fast asan tsan bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build/CMakeCache.txt:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: build/CMakeCache.txt
+	cmake --build build -j $(JOBS)
+
+run: deps build
+	@bash scripts/run-main-job.sh
+
+test: deps build
+	cd build && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) asan
+
+test-fast: build
+	cd build && ctest --output-on-failure -j $(JOBS)
+
+asan:
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSPATE_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ctest --output-on-failure -j $(JOBS) -E '^e2e_(kill|bench)'
+
+tsan:
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DSPATE_TSAN=ON >/dev/null
+	cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && ctest --output-on-failure -j $(JOBS) -R 'threads|runtime'
+
+bench: build
+	@bash bench/run.sh
+
+clean:
+	rm -rf build build-asan build-tsan
