@@ -123,19 +123,7 @@ bool sp_expr_has_generator(const sp_expr *e);
  * string->number/date/timestamp gives NULL. New vector in *out. */
 int sp_cast_vec(const sp_vec *in, sp_type *to, const sp_eval_ctx *ctx, sp_vec **out, spate_error *err);
 
-/* Render row i of v as Spark's show()/CAST(x AS STRING) does ("null" for NULL when
- * null_as_word, doubles like Java's Double.toString, timestamps
- * "yyyy-MM-dd HH:mm:ss[.ffffff]" in `timezone`, structs "{a, b}", arrays "[a, b]").
- * Appends to a growable buffer: *buf (malloc'd) of *cap bytes holding *len bytes. */
-int sp_format_value(const sp_vec *v, int64_t i, const char *timezone, char **buf, size_t *len, size_t *cap);
-
-/* Java Double.toString formatting (shortest round-trip digits; "1.0E7" at >= 1e7 or < 1e-3;
- * "NaN", "Infinity"). Returns bytes written (< cap). */
-int sp_format_double(double d, char *buf, size_t cap);
-
-/* Timestamp parsing/formatting with Spark datetime patterns ("yyyy-MM-dd HH:mm:ss",
- * "yyyy-MM-dd'T'HH:mm:ss.SSSXXX", ...); UTC and fixed-offset zones at least. */
-int sp_timestamp_parse(const char *s, int32_t len, const char *pattern, const char *timezone, int64_t *us);
-int sp_timestamp_format(int64_t us, const char *pattern, const char *timezone, char *buf, size_t cap);
+/* Value rendering (sp_format_value, sp_format_double) and datetime parsing and
+ * formatting live in src/common/valfmt.h and src/common/datetime.h. */
 
 #endif
