@@ -36,8 +36,8 @@ void sp_format_value(const sp_vec *v, int64_t i, const char *timezone, bool null
  *   +-----+-----+
  *   only showing top 20 rows        (when b has more rows than num_rows)
  *
- * Cells are right-aligned (left-aligned... exactly as Spark: right-aligned when
- * truncate > 0, left-aligned when truncate == 0); with truncate > 0, cells longer
+ * Cells and headers are right-aligned (left-padded) when truncate > 0 and
+ * left-aligned when truncate == 0, as Spark's showString; with truncate > 0, cells longer
  * than truncate are cut to truncate-3 chars + "..." (truncate < 4: cut to truncate).
  * Column width is the max of header and cell widths in characters (UTF-8 aware),
  * minimum 3. Ends with a blank line after the closing rule, as Spark prints. */
