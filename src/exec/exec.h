@@ -1,0 +1,50 @@
+/*
+ * exec.h - physical operators over columnar batches.
+ *
+ * Stateless operators (FILTER, PROJECT with an optional generator) map one input
+ * batch to one output batch and may run on many partitions in parallel.
+ * The stateful aggregation operator (sp_agg_exec) keeps per-query execution state:
+ * one state store per shuffle partition, loaded at the version of the batch being
+ * run and committed at version+1 (spark-semantics.md §6.0, §6.1).
+ */
+#ifndef SPATE_EXEC_EXEC_H
+#define SPATE_EXEC_EXEC_H
+
+#include "common/vec.h"
+#include "expr/expr.h"
+#include "plan/plan.h"
+#include "sink/sink.h"
+#include "state/state_store.h"
+
+/* Run one stateless node (FILTER / PROJECT) on `in`.
+ * *out is a new batch owned by the caller. */
+int sp_exec_node(const sp_node *n, const sp_batch *in, const sp_eval_ctx *ctx, sp_batch **out, spate_error *err);
+
+/* Per-query execution state of one AGGREGATE node. */
+typedef struct sp_agg_exec sp_agg_exec;
+
+/* state_dir: <checkpoint>/state/<op_id>; num_partitions: spark.sql.shuffle.partitions. */
+int sp_agg_exec_new(const sp_node *n, int num_partitions, const char *state_dir, const sp_state_store_opts *opts,
+                    sp_agg_exec **out, spate_error *err);
+void sp_agg_exec_free(sp_agg_exec *ex);
+int sp_agg_exec_num_partitions(const sp_agg_exec *ex);
+/* Phase 1 (any thread, one call per input partition): evaluate keys and aggregate
+ * arguments over `in`, pre-aggregate, and split the partial rows by shuffle
+ * partition: per_part[p] receives a new batch (keys + buffers) or NULL if empty. */
+int sp_agg_exec_partial(const sp_agg_exec *ex, const sp_batch *in, const sp_eval_ctx *ctx, sp_batch **per_part,
+                        spate_error *err);
+/* Phase 2 (one call per shuffle partition p, partitions in parallel): merge the
+ * partial batches, restore and update the state store of p for batch `batch_id`
+ * (load version batch_id, commit batch_id + 1) and produce the rows the output
+ * mode emits (keys + aggregate results, the AGGREGATE node's schema). */
+int sp_agg_exec_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *const *partials, int npartials,
+                      sp_output_mode mode, sp_batch **out, spate_error *err);
+
+/* State metrics summed over partitions (stateOperators in progress). */
+typedef struct sp_state_metrics {
+  int64_t num_rows_total, num_rows_updated, num_rows_removed, memory_used_bytes;
+  int64_t commit_time_ms;
+} sp_state_metrics;
+void sp_agg_exec_metrics(const sp_agg_exec *ex, sp_state_metrics *m);
+
+#endif

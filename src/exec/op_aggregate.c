@@ -1,0 +1,396 @@
+/*
+ * op_aggregate.c - the stateful streaming aggregation operator (Spark's
+ * StateStoreRestore/StateStoreSave pair, aggregation state format 2).
+ *
+ * State per shuffle partition p lives in <checkpoint>/state/<op>/<p>/: key = the
+ * grouping key encoded with rowcodec, value = the aggregate buffers encoded with
+ * rowcodec. Rows reach partition p by key group (state_store.h), so the mapping
+ * of keys to partitions is stable across restarts and scale-out can move whole
+ * key groups.
+ *
+ * Invariants: a partition's store is at version batch_id when sp_agg_exec_final
+ * starts batch batch_id and at batch_id + 1 when it returns successfully; a
+ * failed batch leaves the store to be reopened (reloaded from files) next time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "checkpoint/checkpoint.h"
+#include "exec/aggregate.h"
+#include "exec/exec.h"
+#include "exec/rowcodec.h"
+
+struct sp_agg_exec {
+  const sp_node *node;
+  int nparts;
+  char *state_dir;
+  sp_state_store_opts opts;
+  sp_agg_spec *specs;
+  int naggs, nbuf;
+  sp_type *key_schema;  /* STRUCT of the keys */
+  sp_type *buf_schema;  /* STRUCT of the buffers */
+  sp_type *part_schema; /* keys + buffers */
+  sp_state_store **stores;
+  int64_t *commit_ms;
+};
+
+static int oom_(spate_error *err) { return spate_error_set(err, SPATE_ENOMEM, "out of memory"); }
+
+void sp_agg_exec_free(sp_agg_exec *ex) {
+  if (!ex) return;
+  if (ex->stores)
+    for (int p = 0; p < ex->nparts; p++) sp_state_store_close(ex->stores[p]);
+  free(ex->stores);
+  free(ex->commit_ms);
+  free(ex->specs);
+  sp_type_unref(ex->key_schema);
+  sp_type_unref(ex->buf_schema);
+  sp_type_unref(ex->part_schema);
+  free(ex->state_dir);
+  free(ex);
+}
+
+int sp_agg_exec_num_partitions(const sp_agg_exec *ex) { return ex->nparts; }
+
+static sp_agg_kind kind_(const sp_expr *e) { return e->agg; }
+
+int sp_agg_exec_new(const sp_node *n, int num_partitions, const char *state_dir, const sp_state_store_opts *opts,
+                    sp_agg_exec **out, spate_error *err) {
+  sp_agg_exec *ex = calloc(1, sizeof *ex);
+  if (!ex) return oom_(err);
+  ex->node = n;
+  ex->nparts = num_partitions;
+  ex->opts = *opts;
+  ex->naggs = n->naggs;
+  ex->state_dir = strdup(state_dir);
+  ex->specs = calloc((size_t)n->naggs + 1, sizeof *ex->specs);
+  ex->stores = calloc((size_t)num_partitions, sizeof *ex->stores);
+  ex->commit_ms = calloc((size_t)num_partitions, sizeof *ex->commit_ms);
+  ex->key_schema = sp_type_struct_new(n->nkeys);
+  if (!ex->state_dir || !ex->specs || !ex->stores || !ex->commit_ms || !ex->key_schema) goto oom;
+  for (int k = 0; k < n->nkeys; k++)
+    sp_type_struct_set(ex->key_schema, k, n->schema->fields[k].name, sp_type_ref(n->keys[k]->type), true);
+  for (int j = 0; j < n->naggs; j++) {
+    const sp_expr *a = n->aggs[j];
+    ex->specs[j].kind = kind_(a);
+    ex->specs[j].in_type = a->nargs > 0 ? a->args[0]->type : NULL;
+    ex->specs[j].out_type = a->type;
+    ex->nbuf += sp_agg_nbuf(ex->specs[j].kind);
+  }
+  ex->buf_schema = sp_agg_buffer_schema(ex->specs, ex->naggs);
+  if (!ex->buf_schema) goto oom;
+  ex->part_schema = sp_type_struct_new(n->nkeys + ex->nbuf);
+  if (!ex->part_schema) goto oom;
+  for (int k = 0; k < n->nkeys; k++)
+    sp_type_struct_set(ex->part_schema, k, ex->key_schema->fields[k].name, sp_type_ref(ex->key_schema->fields[k].type),
+                       true);
+  for (int b = 0; b < ex->nbuf; b++)
+    sp_type_struct_set(ex->part_schema, n->nkeys + b, ex->buf_schema->fields[b].name,
+                       sp_type_ref(ex->buf_schema->fields[b].type), true);
+  *out = ex;
+  return 0;
+oom:
+  sp_agg_exec_free(ex);
+  return oom_(err);
+}
+
+/* Shuffle partition of row r of the key vectors (key group -> partition). */
+static int partition_of_(sp_vec *const *keys, int nkeys, int64_t r, int nparts) {
+  uint64_t h = 0x2545f4914f6cdd1dull;
+  for (int c = 0; c < nkeys; c++) h = sp_vec_hash_row(keys[c], r, h);
+  return sp_key_group_partition(sp_key_group(h), nparts);
+}
+
+int sp_agg_exec_partial(const sp_agg_exec *ex, const sp_batch *in, const sp_eval_ctx *ctx, sp_batch **per_part,
+                        spate_error *err) {
+  const sp_node *n = ex->node;
+  int nk = n->nkeys, na = ex->naggs;
+  for (int p = 0; p < ex->nparts; p++) per_part[p] = NULL;
+  if (in->nrows == 0) return 0;
+  sp_value_ref *kv = calloc((size_t)nk + 1, sizeof *kv);
+  sp_value_ref *av = calloc((size_t)na + 1, sizeof *av);
+  sp_vec **keys = calloc((size_t)nk + 1, sizeof *keys);
+  sp_vec **args = calloc((size_t)na + 1, sizeof *args);
+  sp_vec **cols = calloc((size_t)(nk + ex->nbuf) + 1, sizeof *cols);
+  sp_agg_table *t = NULL;
+  sp_batch *partial = NULL;
+  int32_t *idx = NULL, *counts = NULL;
+  int rc = 0;
+  if (!kv || !av || !keys || !args || !cols) {
+    rc = oom_(err);
+    goto done;
+  }
+  for (int k = 0; k < nk && !rc; k++) {
+    rc = sp_expr_eval(n->keys[k], in, ctx, &kv[k], err);
+    keys[k] = kv[k].vec;
+  }
+  for (int j = 0; j < na && !rc; j++) {
+    if (n->aggs[j]->nargs > 0) {
+      rc = sp_expr_eval(n->aggs[j]->args[0], in, ctx, &av[j], err);
+      args[j] = av[j].vec;
+    }
+  }
+  if (rc) goto done;
+  t = sp_agg_table_new(ex->key_schema, ex->specs, na);
+  if (!t) {
+    rc = oom_(err);
+    goto done;
+  }
+  rc = sp_agg_update(t, keys, args, in->nrows);
+  if (rc) {
+    rc = oom_(err);
+    goto done;
+  }
+  int64_t ng = sp_agg_ngroups(t);
+  for (int k = 0; k < nk; k++) {
+    cols[k] = sp_vec_copy(sp_agg_key(t, k));
+    if (!cols[k]) {
+      rc = oom_(err);
+      goto done;
+    }
+  }
+  if (sp_agg_emit_buffers(t, cols + nk)) {
+    rc = oom_(err);
+    goto done;
+  }
+  partial = sp_batch_from(ex->part_schema, cols, nk + ex->nbuf, ng);
+  if (!partial) {
+    rc = oom_(err);
+    goto done;
+  }
+  memset(cols, 0, (size_t)(nk + ex->nbuf) * sizeof *cols);
+  if (ex->nparts == 1) {
+    per_part[0] = partial;
+    partial = NULL;
+    goto done;
+  }
+  /* Split the partial rows by shuffle partition. */
+  idx = malloc((size_t)ng * sizeof *idx);
+  counts = calloc((size_t)ex->nparts + 1, sizeof *counts);
+  int32_t *pid = malloc((size_t)ng * sizeof *pid);
+  if (!idx || !counts || !pid) {
+    free(pid);
+    rc = oom_(err);
+    goto done;
+  }
+  for (int64_t r = 0; r < ng; r++) {
+    pid[r] = partition_of_(partial->cols, nk, r, ex->nparts);
+    counts[pid[r]]++;
+  }
+  for (int p = 0; p < ex->nparts && !rc; p++) {
+    if (!counts[p]) continue;
+    int64_t m = 0;
+    for (int64_t r = 0; r < ng; r++)
+      if (pid[r] == p) idx[m++] = (int32_t)r;
+    per_part[p] = sp_batch_take(partial, idx, m);
+    if (!per_part[p]) rc = oom_(err);
+  }
+  free(pid);
+done:
+  if (kv)
+    for (int k = 0; k < nk; k++) sp_value_ref_release(&kv[k]);
+  if (av)
+    for (int j = 0; j < na; j++) sp_value_ref_release(&av[j]);
+  if (cols)
+    for (int c = 0; c < nk + ex->nbuf; c++) sp_vec_free(cols[c]);
+  free(kv);
+  free(av);
+  free(keys);
+  free(args);
+  free(cols);
+  free(idx);
+  free(counts);
+  sp_agg_table_free(t);
+  sp_batch_free(partial);
+  if (rc)
+    for (int p = 0; p < ex->nparts; p++) {
+      sp_batch_free(per_part[p]);
+      per_part[p] = NULL;
+    }
+  return rc;
+}
+
+static int open_store_(sp_agg_exec *ex, int p, int64_t version, spate_error *err) {
+  sp_state_store *s = ex->stores[p];
+  if (s && sp_state_store_version(s) == version) return 0;
+  sp_state_store_close(s);
+  ex->stores[p] = NULL;
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/%d", ex->state_dir, p);
+  return sp_state_store_open(dir, version, &ex->opts, &ex->stores[p], err);
+}
+
+/* Build result rows (keys + finalized aggregates) from key and buffer vectors. */
+static int result_batch_(sp_agg_exec *ex, sp_vec **keys, sp_vec **bufs, int64_t nrows, sp_batch **out,
+                         spate_error *err) {
+  const sp_node *n = ex->node;
+  int nk = n->nkeys, na = ex->naggs;
+  sp_vec **cols = calloc((size_t)(nk + na) + 1, sizeof *cols);
+  if (!cols) return oom_(err);
+  int rc = 0;
+  for (int k = 0; k < nk && !rc; k++) {
+    cols[k] = sp_vec_copy(keys[k]);
+    if (!cols[k]) rc = oom_(err);
+  }
+  if (!rc && sp_agg_finalize(ex->specs, na, bufs, cols + nk)) rc = oom_(err);
+  if (!rc) {
+    *out = sp_batch_from(n->schema, cols, nk + na, nrows);
+    if (!*out) rc = oom_(err);
+  }
+  if (rc)
+    for (int c = 0; c < nk + na; c++) sp_vec_free(cols[c]);
+  free(cols);
+  return rc;
+}
+
+static int64_t now_ms_(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int sp_agg_exec_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *const *partials, int npartials,
+                      sp_output_mode mode, sp_batch **out, spate_error *err) {
+  const sp_node *n = ex->node;
+  int nk = n->nkeys;
+  int rc = open_store_(ex, p, batch_id, err);
+  if (rc) return rc;
+  sp_state_store *store = ex->stores[p];
+  sp_agg_table *t = sp_agg_table_new(ex->key_schema, ex->specs, ex->naggs);
+  sp_vec **bufs = calloc((size_t)ex->nbuf + 1, sizeof *bufs);
+  sp_vec **old = calloc((size_t)ex->nbuf + 1, sizeof *old);
+  int32_t *gids = NULL;
+  sp_buf kb, vb;
+  sp_buf_init(&kb);
+  sp_buf_init(&vb);
+  if (!t || !bufs || !old) {
+    rc = oom_(err);
+    goto done;
+  }
+  for (int i = 0; i < npartials && !rc; i++) {
+    if (!partials[i]) continue;
+    if (sp_agg_merge(t, partials[i]->cols, partials[i]->cols + nk, partials[i]->nrows)) rc = oom_(err);
+  }
+  if (rc) goto done;
+  int64_t ng = sp_agg_ngroups(t);
+  sp_vec *keys[64];
+  if (nk > 64) {
+    rc = spate_error_set(err, SPATE_EUNSUPPORTED, "more than 64 grouping keys");
+    goto done;
+  }
+  for (int k = 0; k < nk; k++) keys[k] = sp_agg_key(t, k);
+  /* Restore: merge the stored buffers of keys seen in this batch. */
+  for (int b = 0; b < ex->nbuf; b++) {
+    old[b] = sp_vec_new(ex->buf_schema->fields[b].type, 16);
+    if (!old[b]) {
+      rc = oom_(err);
+      goto done;
+    }
+  }
+  gids = malloc((size_t)(ng ? ng : 1) * sizeof *gids);
+  if (!gids) {
+    rc = oom_(err);
+    goto done;
+  }
+  int64_t nold = 0;
+  for (int64_t g = 0; g < ng; g++) {
+    sp_buf_reset(&kb);
+    sp_row_encode(keys, nk, g, &kb);
+    if (sp_buf_check(&kb)) {
+      rc = oom_(err);
+      goto done;
+    }
+    size_t vlen;
+    const void *v = sp_state_store_get(store, kb.data, kb.len, &vlen);
+    if (!v) continue;
+    if (sp_row_decode(v, vlen, old, ex->nbuf) < 0) {
+      rc = spate_error_set(err, SPATE_ECHECKPOINT, "state store %s/%d: corrupt aggregation buffer for a key",
+                           ex->state_dir, p);
+      goto done;
+    }
+    gids[nold++] = (int32_t)g;
+  }
+  if (nold > 0) sp_agg_merge_into(t, gids, old, nold);
+  if (sp_agg_emit_buffers(t, bufs)) {
+    rc = oom_(err);
+    goto done;
+  }
+  /* Save. */
+  for (int64_t g = 0; g < ng; g++) {
+    sp_buf_reset(&kb);
+    sp_buf_reset(&vb);
+    sp_row_encode(keys, nk, g, &kb);
+    sp_row_encode(bufs, ex->nbuf, g, &vb);
+    if (sp_buf_check(&kb) || sp_buf_check(&vb) || sp_state_store_put(store, kb.data, kb.len, vb.data, vb.len)) {
+      rc = oom_(err);
+      goto done;
+    }
+  }
+  int64_t t0 = now_ms_();
+  rc = sp_state_store_commit(store, err);
+  ex->commit_ms[p] = now_ms_() - t0;
+  if (rc) {
+    sp_state_store_close(store);
+    ex->stores[p] = NULL;
+    goto done;
+  }
+  if (mode == SP_MODE_COMPLETE) {
+    /* Every key in state. */
+    sp_vec *ks[64], *bs[64];
+    int nb = ex->nbuf;
+    memset(ks, 0, sizeof ks);
+    memset(bs, 0, sizeof bs);
+    if (nb > 64) {
+      rc = spate_error_set(err, SPATE_EUNSUPPORTED, "too many aggregate buffers");
+      goto done;
+    }
+    int64_t rows = sp_state_store_num_rows(store);
+    for (int k = 0; k < nk && !rc; k++)
+      if (!(ks[k] = sp_vec_new(ex->key_schema->fields[k].type, rows))) rc = oom_(err);
+    for (int b = 0; b < nb && !rc; b++)
+      if (!(bs[b] = sp_vec_new(ex->buf_schema->fields[b].type, rows))) rc = oom_(err);
+    sp_state_iter it;
+    sp_state_iter_init(&it, store);
+    const void *kp, *vp;
+    size_t kl, vl;
+    int64_t m = 0;
+    while (!rc && sp_state_iter_next(&it, &kp, &kl, &vp, &vl)) {
+      if (sp_row_decode(kp, kl, ks, nk) < 0 || sp_row_decode(vp, vl, bs, nb) < 0)
+        rc = spate_error_set(err, SPATE_ECHECKPOINT, "state store %s/%d: corrupt entry", ex->state_dir, p);
+      m++;
+    }
+    if (!rc) rc = result_batch_(ex, ks, bs, m, out, err);
+    for (int k = 0; k < nk; k++) sp_vec_free(ks[k]);
+    for (int b = 0; b < nb; b++) sp_vec_free(bs[b]);
+  } else {
+    /* Update: the keys changed in this batch. (Append needs a watermark: event-time issue.) */
+    rc = result_batch_(ex, keys, bufs, ng, out, err);
+  }
+done:
+  sp_buf_free(&kb);
+  sp_buf_free(&vb);
+  free(gids);
+  if (bufs)
+    for (int b = 0; b < ex->nbuf; b++) sp_vec_free(bufs[b]);
+  if (old)
+    for (int b = 0; b < ex->nbuf; b++) sp_vec_free(old[b]);
+  free(bufs);
+  free(old);
+  sp_agg_table_free(t);
+  return rc;
+}
+
+void sp_agg_exec_metrics(const sp_agg_exec *ex, sp_state_metrics *m) {
+  memset(m, 0, sizeof *m);
+  for (int p = 0; p < ex->nparts; p++) {
+    const sp_state_store *s = ex->stores[p];
+    if (!s) continue;
+    m->num_rows_total += sp_state_store_num_rows(s);
+    m->num_rows_updated += sp_state_store_num_updated(s);
+    m->num_rows_removed += sp_state_store_num_removed(s);
+    m->memory_used_bytes += sp_state_store_memory_bytes(s);
+    m->commit_time_ms += ex->commit_ms[p];
+  }
+}

@@ -1,0 +1,138 @@
+/*
+ * op_stateless.c - FILTER and PROJECT (with an optional generator: explode,
+ * explode_outer) on one batch. WATERMARK nodes pass batches through unchanged and
+ * are handled by the runtime, which gathers their event-time statistics.
+ *
+ * PROJECT with a generator: the generator's array argument is evaluated once;
+ * each input row r yields one output row per element (explode_outer: one NULL
+ * row for a NULL or empty array). Other columns are evaluated over the input rows
+ * and gathered by the parent-row index, so no expression runs per output row.
+ */
+#include <stdlib.h>
+
+#include "exec/exec.h"
+
+static int oom_(spate_error *err) { return spate_error_set(err, SPATE_ENOMEM, "out of memory"); }
+
+static int exec_filter_(const sp_node *n, const sp_batch *in, const sp_eval_ctx *ctx, sp_batch **out,
+                        spate_error *err) {
+  int32_t *sel = malloc((size_t)(in->nrows ? in->nrows : 1) * sizeof *sel);
+  if (!sel) return oom_(err);
+  int64_t k = 0;
+  int rc = sp_expr_filter(n->predicate, in, ctx, sel, &k, err);
+  if (!rc) {
+    *out = sp_batch_take(in, sel, k);
+    if (!*out) rc = oom_(err);
+  }
+  free(sel);
+  return rc;
+}
+
+/* Evaluate exprs[i] into an owned vector. */
+static int eval_owned_(const sp_expr *e, const sp_batch *in, const sp_eval_ctx *ctx, sp_vec **out,
+                       spate_error *err) {
+  sp_value_ref r = {0};
+  int rc = sp_expr_eval(e, in, ctx, &r, err);
+  if (rc) return rc;
+  if (r.owned) {
+    *out = r.vec;
+    return 0;
+  }
+  *out = sp_vec_copy(r.vec);
+  return *out ? 0 : oom_(err);
+}
+
+static int exec_project_(const sp_node *n, const sp_batch *in, const sp_eval_ctx *ctx, sp_batch **out,
+                         spate_error *err) {
+  int nc = n->nexprs;
+  sp_vec **cols = calloc((size_t)(nc ? nc : 1), sizeof *cols);
+  if (!cols) return oom_(err);
+  int rc = 0;
+  int64_t nrows = in->nrows;
+  if (n->gen_index < 0) {
+    for (int i = 0; i < nc && !rc; i++) rc = eval_owned_(n->exprs[i], in, ctx, &cols[i], err);
+  } else {
+    const sp_expr *g = n->exprs[n->gen_index];
+    sp_value_ref arr = {0};
+    rc = sp_expr_eval(g->args[0], in, ctx, &arr, err);
+    if (rc) goto done;
+    const sp_vec *a = arr.vec;
+    bool outer = g->gen == SP_GEN_EXPLODE_OUTER;
+    int64_t total = 0;
+    for (int64_t r = 0; r < in->nrows; r++) {
+      int64_t len = sp_vec_is_null(a, r) ? 0 : a->offsets[r + 1] - a->offsets[r];
+      total += (len == 0 && outer) ? 1 : len;
+    }
+    int32_t *parent = malloc((size_t)(total ? total : 1) * sizeof *parent);
+    int32_t *elem = malloc((size_t)(total ? total : 1) * sizeof *elem);
+    if (!parent || !elem) {
+      free(parent);
+      free(elem);
+      sp_value_ref_release(&arr);
+      rc = oom_(err);
+      goto done;
+    }
+    int64_t k = 0;
+    for (int64_t r = 0; r < in->nrows; r++) {
+      int64_t len = sp_vec_is_null(a, r) ? 0 : a->offsets[r + 1] - a->offsets[r];
+      if (len == 0 && outer) {
+        parent[k] = (int32_t)r;
+        elem[k++] = -1;
+      }
+      for (int64_t e = 0; e < len; e++) {
+        parent[k] = (int32_t)r;
+        elem[k++] = (int32_t)(a->offsets[r] + e);
+      }
+    }
+    nrows = total;
+    for (int i = 0; i < nc && !rc; i++) {
+      if (i == n->gen_index) {
+        sp_vec *v = sp_vec_new(a->children[0]->type, total);
+        if (!v) {
+          rc = oom_(err);
+          break;
+        }
+        for (int64_t j = 0; j < total; j++) {
+          if (elem[j] < 0)
+            sp_vec_append_null(v);
+          else
+            sp_vec_append_from(v, a->children[0], elem[j]);
+        }
+        if (sp_vec_check(v)) {
+          sp_vec_free(v);
+          rc = oom_(err);
+          break;
+        }
+        cols[i] = v;
+      } else {
+        sp_value_ref r = {0};
+        rc = sp_expr_eval(n->exprs[i], in, ctx, &r, err);
+        if (rc) break;
+        cols[i] = sp_vec_take(r.vec, parent, total);
+        sp_value_ref_release(&r);
+        if (!cols[i]) rc = oom_(err);
+      }
+    }
+    free(parent);
+    free(elem);
+    sp_value_ref_release(&arr);
+  }
+done:
+  if (!rc) {
+    *out = sp_batch_from(n->schema, cols, nc, nrows);
+    if (!*out) rc = oom_(err);
+  }
+  if (rc)
+    for (int i = 0; i < nc; i++) sp_vec_free(cols[i]);
+  free(cols);
+  return rc;
+}
+
+int sp_exec_node(const sp_node *n, const sp_batch *in, const sp_eval_ctx *ctx, sp_batch **out, spate_error *err) {
+  switch (n->kind) {
+    case SP_NODE_FILTER: return exec_filter_(n, in, ctx, out, err);
+    case SP_NODE_PROJECT: return exec_project_(n, in, ctx, out, err);
+    default:
+      return spate_error_set(err, SPATE_ESTATE, "node kind %d is not a stateless operator", (int)n->kind);
+  }
+}

@@ -1,0 +1,699 @@
+/*
+ * analyzer.c - resolves a SELECT over the catalog's views into an sp_plan.
+ *
+ * Steps per SELECT (Spark's logical order): FROM (view -> SCAN / inlined query
+ * view, with its WATERMARK) -> WHERE (FILTER) -> GROUP BY + aggregates
+ * (AGGREGATE, then HAVING as FILTER and the select list as PROJECT over the
+ * aggregate's output) or the select list alone (PROJECT, with at most one
+ * generator such as explode).
+ *
+ * Invariants: every node's schema is final when the node is built; expressions
+ * are bound against the schema of the node's child; each distinct source view
+ * becomes exactly one source (a view referenced twice is one source, as Spark's
+ * "same source object" rule).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "plan/plan.h"
+#include "sql/parser.h"
+
+typedef struct actx {
+  const sp_analyze_opts *opts;
+  sp_plan *plan;
+  const char **source_names; /* view name per plan source */
+  int depth;
+  int next_op_id;
+} actx;
+
+static sp_node *node_new_(sp_node_kind kind, sp_node *child) {
+  sp_node *n = calloc(1, sizeof *n);
+  if (!n) return NULL;
+  n->kind = kind;
+  n->child = child;
+  n->gen_index = -1;
+  n->wm_column = -1;
+  return n;
+}
+
+static void node_free_(sp_node *n) {
+  while (n) {
+    sp_node *c = n->child;
+    sp_type_unref(n->schema);
+    sp_expr_free(n->predicate);
+    for (int i = 0; i < n->nexprs; i++) sp_expr_free(n->exprs[i]);
+    free(n->exprs);
+    for (int i = 0; i < n->nkeys; i++) sp_expr_free(n->keys[i]);
+    free(n->keys);
+    for (int i = 0; i < n->naggs; i++) sp_expr_free(n->aggs[i]);
+    free(n->aggs);
+    free(n);
+    n = c;
+  }
+}
+
+void sp_plan_free(sp_plan *p) {
+  if (!p) return;
+  node_free_(p->root);
+  for (int i = 0; i < p->nsources; i++) sp_source_free(p->sources[i]);
+  free(p->sources);
+  free(p);
+}
+
+static int oom_(spate_error *err) { return spate_error_set(err, SPATE_ENOMEM, "out of memory"); }
+
+/* ---- expression helpers ---- */
+
+bool sp_expr_equal(const sp_expr *a, const sp_expr *b) {
+  if (a == b) return true;
+  if (!a || !b || a->kind != b->kind) return false;
+  if (!sp_type_equal(a->type, b->type)) return false;
+  switch (a->kind) {
+    case SP_EXPR_COLUMN:
+      if (a->column != b->column || a->npath != b->npath) return false;
+      for (int i = 0; i < a->npath; i++)
+        if (a->path[i] != b->path[i]) return false;
+      return true;
+    case SP_EXPR_LITERAL:
+      return sp_vec_row_equal(a->literal, 0, b->literal, 0);
+    case SP_EXPR_CALL:
+      if (a->fn != b->fn) return false;
+      break;
+    case SP_EXPR_AGG:
+      if (a->agg != b->agg || a->agg_distinct != b->agg_distinct) return false;
+      break;
+    case SP_EXPR_GENERATOR:
+      if (a->gen != b->gen) return false;
+      break;
+  }
+  if (a->nargs != b->nargs) return false;
+  for (int i = 0; i < a->nargs; i++)
+    if (!sp_expr_equal(a->args[i], b->args[i])) return false;
+  return true;
+}
+
+/* New COLUMN reference to column `col` of a schema. */
+static sp_expr *column_ref_(const sp_type *schema, int col, int pos) {
+  sp_expr *e = calloc(1, sizeof *e);
+  if (!e) return NULL;
+  e->kind = SP_EXPR_COLUMN;
+  e->type = sp_type_ref(schema->fields[col].type);
+  e->nullable = schema->fields[col].nullable;
+  e->column = col;
+  e->pos = pos;
+  return e;
+}
+
+/* Build a STRUCT schema from names and expression types. */
+static sp_type *schema_of_(char **names, sp_expr **exprs, int n) {
+  sp_type *st = sp_type_struct_new(n);
+  if (!st) return NULL;
+  for (int i = 0; i < n; i++) {
+    if (sp_type_struct_set(st, i, names[i], sp_type_ref(exprs[i]->type), exprs[i]->nullable)) {
+      sp_type_unref(st);
+      return NULL;
+    }
+  }
+  return st;
+}
+
+/* ---- FROM ---- */
+
+static int analyze_select_(actx *a, const sp_ast_select *sel, const char *text, sp_node **out, spate_error *err);
+
+static int add_watermark_(actx *a, sp_node **node, const sp_ast_stmt *stmt, const char *text, spate_error *err) {
+  if (!stmt->watermark_col) return 0;
+  int col = sp_type_field_index((*node)->schema, stmt->watermark_col);
+  if (col < 0)
+    return sp_sql_error_at(err, SPATE_EANALYSIS, text, stmt->pos,
+                           "WATERMARK column `%s` is not a column of view `%s`", stmt->watermark_col, stmt->name);
+  sp_type_id tid = (*node)->schema->fields[col].type->id;
+  if (tid != SP_TIMESTAMP)
+    return sp_sql_error_at(err, SPATE_EANALYSIS, text, stmt->pos,
+                           "Event time must be defined on a window or a timestamp, but `%s` is of type %s",
+                           stmt->watermark_col, sp_type_id_name(tid));
+  sp_node *w = node_new_(SP_NODE_WATERMARK, *node);
+  if (!w) return oom_(err);
+  w->schema = sp_type_ref((*node)->schema);
+  w->wm_column = col;
+  w->wm_delay_us = stmt->watermark_delay_us;
+  *node = w;
+  a->plan->has_watermark = true;
+  return 0;
+}
+
+static int analyze_view_(actx *a, const char *name, int pos, const char *text, sp_node **out, spate_error *err) {
+  const sp_view *v = sp_catalog_find(a->opts->catalog, name);
+  if (!v)
+    return sp_sql_error_at(err, SPATE_EANALYSIS, text, pos,
+                           "[TABLE_OR_VIEW_NOT_FOUND] The table or view `%s` cannot be found.", name);
+  if (a->depth > 64)
+    return sp_sql_error_at(err, SPATE_EANALYSIS, text, pos, "view `%s` is defined recursively", name);
+  const sp_ast_stmt *st = v->stmt;
+  sp_node *n = NULL;
+  if (st->kind == SP_STMT_SOURCE_VIEW) {
+    int idx = -1;
+    for (int i = 0; i < a->plan->nsources; i++)
+      if (strcasecmp(a->source_names[i], v->name) == 0) idx = i;
+    if (idx < 0) {
+      const char **keys = calloc((size_t)st->noptions + 1, sizeof *keys);
+      const char **vals = calloc((size_t)st->noptions + 1, sizeof *vals);
+      sp_source **srcs = realloc(a->plan->sources, (size_t)(a->plan->nsources + 1) * sizeof *srcs);
+      if (srcs) a->plan->sources = srcs;
+      const char **names = realloc(a->source_names, (size_t)(a->plan->nsources + 1) * sizeof *names);
+      if (names) a->source_names = names;
+      if (!keys || !vals || !srcs || !names) {
+        free(keys);
+        free(vals);
+        return oom_(err);
+      }
+      for (int i = 0; i < st->noptions; i++) {
+        keys[i] = st->options[i].key;
+        vals[i] = st->options[i].value;
+      }
+      sp_source_spec spec = {st->format, st->noptions, keys, vals, st->schema, a->opts->conf};
+      sp_source *src = NULL;
+      int rc = sp_source_create(&spec, &src, err);
+      free(keys);
+      free(vals);
+      if (rc) {
+        spate_error_prefix(err, "view `%s`", v->name);
+        return rc;
+      }
+      idx = a->plan->nsources++;
+      a->plan->sources[idx] = src;
+      a->source_names[idx] = v->name;
+    }
+    n = node_new_(SP_NODE_SCAN, NULL);
+    if (!n) return oom_(err);
+    n->source = idx;
+    n->schema = sp_type_ref(a->plan->sources[idx]->schema);
+  } else {
+    a->depth++;
+    int rc = analyze_select_(a, st->select, v->text, &n, err);
+    a->depth--;
+    if (rc) return rc;
+  }
+  int rc = add_watermark_(a, &n, st, v->text, err);
+  if (rc) {
+    node_free_(n);
+    return rc;
+  }
+  *out = n;
+  return 0;
+}
+
+static int analyze_from_(actx *a, const sp_ast_from *f, const char *text, sp_node **out, spate_error *err) {
+  switch (f->kind) {
+    case SP_FROM_TABLE:
+      return analyze_view_(a, f->name, f->pos, text, out, err);
+    case SP_FROM_SUBQUERY:
+      return analyze_select_(a, f->subquery, text, out, err);
+    case SP_FROM_JOIN:
+      return sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, f->pos, "joins are not supported yet");
+  }
+  return sp_sql_error_at(err, SPATE_EANALYSIS, text, f->pos, "unsupported FROM clause");
+}
+
+/* ---- SELECT list ---- */
+
+typedef struct item_list {
+  sp_expr **exprs;
+  char **names;
+  int n, cap;
+} item_list;
+
+static void items_release_(item_list *l) {
+  for (int i = 0; i < l->n; i++) {
+    sp_expr_free(l->exprs[i]);
+    free(l->names[i]);
+  }
+  free(l->exprs);
+  free(l->names);
+  memset(l, 0, sizeof *l);
+}
+
+static int items_push_(item_list *l, sp_expr *e, const char *name) {
+  if (l->n == l->cap) {
+    int cap = l->cap ? l->cap * 2 : 8;
+    sp_expr **ne = realloc(l->exprs, (size_t)cap * sizeof *ne);
+    if (!ne) goto fail;
+    l->exprs = ne;
+    char **nn = realloc(l->names, (size_t)cap * sizeof *nn);
+    if (!nn) goto fail;
+    l->names = nn;
+    l->cap = cap;
+  }
+  l->names[l->n] = strdup(name);
+  if (!l->names[l->n]) goto fail;
+  l->exprs[l->n++] = e;
+  return 0;
+fail:
+  sp_expr_free(e);
+  return SPATE_ENOMEM;
+}
+
+/* Expand `*`, `q.*` or `s.*` (struct column) against the input schema. */
+static int expand_star_(const sp_ast_expr *star, const sp_type *in, const char *text, item_list *out,
+                        spate_error *err) {
+  if (star->nparts == 0) {
+    for (int c = 0; c < in->nfields; c++) {
+      sp_expr *e = column_ref_(in, c, star->pos);
+      if (!e || items_push_(out, e, in->fields[c].name)) return oom_(err);
+    }
+    return 0;
+  }
+  /* Struct column path: a.b.* */
+  int col = sp_type_field_index(in, star->parts[0]);
+  if (col < 0) {
+    /* A qualifier (view alias): treat as all columns. */
+    if (star->nparts == 1) {
+      sp_ast_expr plain = *star;
+      plain.nparts = 0;
+      return expand_star_(&plain, in, text, out, err);
+    }
+    return sp_sql_error_at(err, SPATE_EANALYSIS, text, star->pos,
+                           "[CANNOT_RESOLVE_STAR_EXPAND] Cannot resolve `%s.*` given input columns", star->parts[0]);
+  }
+  const sp_type *t = in->fields[col].type;
+  int path[16];
+  int npath = 0;
+  for (int p = 1; p < star->nparts; p++) {
+    if (t->id != SP_STRUCT || npath >= 16) goto not_struct;
+    int fi = sp_type_field_index(t, star->parts[p]);
+    if (fi < 0) goto not_struct;
+    path[npath++] = fi;
+    t = t->fields[fi].type;
+  }
+  if (t->id != SP_STRUCT) goto not_struct;
+  for (int f = 0; f < t->nfields; f++) {
+    sp_expr *e = calloc(1, sizeof *e);
+    if (!e) return oom_(err);
+    e->kind = SP_EXPR_COLUMN;
+    e->type = sp_type_ref(t->fields[f].type);
+    e->nullable = true;
+    e->column = col;
+    e->pos = star->pos;
+    e->npath = npath + 1;
+    e->path = malloc((size_t)(npath + 1) * sizeof *e->path);
+    if (!e->path) {
+      sp_expr_free(e);
+      return oom_(err);
+    }
+    memcpy(e->path, path, (size_t)npath * sizeof *path);
+    e->path[npath] = f;
+    if (items_push_(out, e, t->fields[f].name)) return oom_(err);
+  }
+  return 0;
+not_struct:
+  return sp_sql_error_at(err, SPATE_EANALYSIS, text, star->pos,
+                         "Can only star expand struct data types. Attribute `%s` is not a struct", star->parts[0]);
+}
+
+static void item_name_(const sp_ast_select_item *it, const sp_expr *bound, const char *text, char *buf,
+                       size_t cap) {
+  if (it->alias) {
+    snprintf(buf, cap, "%s", it->alias);
+  } else if (bound && bound->kind == SP_EXPR_GENERATOR) {
+    snprintf(buf, cap, "col");
+  } else {
+    sp_expr_default_name(it->expr, text, buf, cap);
+  }
+}
+
+/* Bind the select list against `in`. */
+static int bind_items_(const sp_ast_select *sel, const sp_type *in, const char *text, const sp_conf *conf,
+                       bool allow_agg, item_list *out, spate_error *err) {
+  sp_bind_ctx bc = {in, text, allow_agg, true, sp_conf_get(conf, "spark.sql.session.timeZone")};
+  for (int i = 0; i < sel->nitems; i++) {
+    const sp_ast_select_item *it = &sel->items[i];
+    if (it->expr->kind == SP_AST_STAR) {
+      int rc = expand_star_(it->expr, in, text, out, err);
+      if (rc) return rc;
+      continue;
+    }
+    sp_expr *e = NULL;
+    int rc = sp_expr_bind(&bc, it->expr, &e, err);
+    if (rc) return rc;
+    char name[256];
+    item_name_(it, e, text, name, sizeof name);
+    if (items_push_(out, e, name)) return oom_(err);
+  }
+  return 0;
+}
+
+static bool has_agg_ast_(const sp_ast_expr *e) {
+  if (!e) return false;
+  if (e->kind == SP_AST_FUNC && e->name &&
+      (!strcmp(e->name, "count") || !strcmp(e->name, "sum") || !strcmp(e->name, "avg") ||
+       !strcmp(e->name, "mean") || !strcmp(e->name, "min") || !strcmp(e->name, "max")))
+    return true;
+  for (int i = 0; i < e->nargs; i++)
+    if (has_agg_ast_(e->args[i])) return true;
+  return false;
+}
+
+/* ---- aggregation ---- */
+
+/* Rewrite a bound item over the aggregate's output: group-key subtrees become key
+ * columns, AGG nodes become aggregate-result columns (added to node->aggs). */
+static int rewrite_over_agg_(sp_expr **slot, sp_node *agg, const char *text, spate_error *err) {
+  sp_expr *e = *slot;
+  for (int k = 0; k < agg->nkeys; k++) {
+    if (sp_expr_equal(e, agg->keys[k])) {
+      sp_expr *c = column_ref_(agg->schema, k, e->pos);
+      if (!c) return oom_(err);
+      sp_expr_free(e);
+      *slot = c;
+      return 0;
+    }
+  }
+  if (e->kind == SP_EXPR_AGG) {
+    if (e->agg_distinct)
+      return sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, e->pos,
+                             "Distinct aggregations are not supported on streaming DataFrames/Datasets. Consider "
+                             "using approx_count_distinct() instead.");
+    int j = -1;
+    for (int i = 0; i < agg->naggs; i++)
+      if (sp_expr_equal(agg->aggs[i], e)) j = i;
+    if (j < 0) {
+      sp_expr **na = realloc(agg->aggs, (size_t)(agg->naggs + 1) * sizeof *na);
+      if (!na) return oom_(err);
+      agg->aggs = na;
+      j = agg->naggs++;
+      agg->aggs[j] = e;
+    } else {
+      sp_expr_free(e);
+    }
+    /* Column index is fixed up once all aggregates are known (see finish_agg_schema_). */
+    sp_expr *c = calloc(1, sizeof *c);
+    if (!c) return oom_(err);
+    c->kind = SP_EXPR_COLUMN;
+    c->column = agg->nkeys + j;
+    c->type = sp_type_ref(agg->aggs[j]->type);
+    c->nullable = true;
+    c->pos = agg->aggs[j]->pos;
+    *slot = c;
+    return 0;
+  }
+  if (e->kind == SP_EXPR_COLUMN)
+    return sp_sql_error_at(err, SPATE_EANALYSIS, text, e->pos,
+                           "[MISSING_AGGREGATION] The non-aggregating expression is based on columns which are not "
+                           "participating in the GROUP BY clause. Add the columns or the expression to the GROUP "
+                           "BY, aggregate the expression, or use \"any_value\" if you do not care which of the "
+                           "values within a group is returned.");
+  for (int i = 0; i < e->nargs; i++) {
+    int rc = rewrite_over_agg_(&e->args[i], agg, text, err);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int analyze_aggregate_(actx *a, const sp_ast_select *sel, const char *text, sp_node *child,
+                              sp_node **out, spate_error *err) {
+  const sp_conf *conf = a->opts->conf;
+  sp_node *agg = node_new_(SP_NODE_AGGREGATE, child);
+  if (!agg) {
+    node_free_(child);
+    return oom_(err);
+  }
+  agg->op_id = a->next_op_id++;
+  a->plan->has_aggregate = true;
+  a->plan->nstateful++;
+  item_list items = {0};
+  sp_node *top = agg;
+  int rc = 0;
+  sp_bind_ctx bc = {child->schema, text, false, false, sp_conf_get(conf, "spark.sql.session.timeZone")};
+  agg->keys = calloc((size_t)sel->ngroup_by + 1, sizeof *agg->keys);
+  char **key_names = calloc((size_t)sel->ngroup_by + 1, sizeof *key_names);
+  if (!agg->keys || !key_names) {
+    rc = oom_(err);
+    goto done;
+  }
+  for (int k = 0; k < sel->ngroup_by; k++) {
+    const sp_ast_expr *g = sel->group_by[k];
+    /* GROUP BY may name a select-list alias (spark.sql.groupByAliases). */
+    if (g->kind == SP_AST_COLUMN && g->nparts == 1 && sp_type_field_index(child->schema, g->parts[0]) < 0) {
+      for (int i = 0; i < sel->nitems; i++)
+        if (sel->items[i].alias && strcasecmp(sel->items[i].alias, g->parts[0]) == 0) g = sel->items[i].expr;
+    }
+    rc = sp_expr_bind(&bc, g, &agg->keys[k], err);
+    if (rc) goto done;
+    agg->nkeys++;
+    char name[256];
+    sp_expr_default_name(g, text, name, sizeof name);
+    key_names[k] = strdup(name);
+    if (!key_names[k]) {
+      rc = oom_(err);
+      goto done;
+    }
+  }
+  /* Provisional schema holding the keys so rewrites can make key column refs. */
+  agg->schema = schema_of_(key_names, agg->keys, agg->nkeys);
+  if (!agg->schema) {
+    rc = oom_(err);
+    goto done;
+  }
+  rc = bind_items_(sel, child->schema, text, conf, true, &items, err);
+  if (rc) goto done;
+  for (int i = 0; i < items.n; i++) {
+    if (items.exprs[i]->kind == SP_EXPR_GENERATOR || sp_expr_has_generator(items.exprs[i])) {
+      rc = sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, items.exprs[i]->pos,
+                           "generators are not supported together with aggregation in one SELECT; explode in a "
+                           "view first");
+      goto done;
+    }
+    rc = rewrite_over_agg_(&items.exprs[i], agg, text, err);
+    if (rc) goto done;
+  }
+  sp_expr *having = NULL;
+  if (sel->having) {
+    sp_bind_ctx hb = bc;
+    hb.allow_agg = true;
+    rc = sp_expr_bind(&hb, sel->having, &having, err);
+    if (rc) goto done;
+    rc = rewrite_over_agg_(&having, agg, text, err);
+    if (rc) {
+      sp_expr_free(having);
+      goto done;
+    }
+  }
+  /* Final aggregate schema: keys then one column per aggregate. */
+  {
+    sp_type *st = sp_type_struct_new(agg->nkeys + agg->naggs);
+    if (!st) {
+      sp_expr_free(having);
+      rc = oom_(err);
+      goto done;
+    }
+    for (int k = 0; k < agg->nkeys; k++)
+      sp_type_struct_set(st, k, key_names[k], sp_type_ref(agg->keys[k]->type), agg->keys[k]->nullable);
+    for (int j = 0; j < agg->naggs; j++) {
+      char nm[32];
+      snprintf(nm, sizeof nm, "_agg%d", j);
+      sp_type_struct_set(st, agg->nkeys + j, nm, sp_type_ref(agg->aggs[j]->type), true);
+    }
+    sp_type_unref(agg->schema);
+    agg->schema = st;
+  }
+  if (having) {
+    sp_node *f = node_new_(SP_NODE_FILTER, top);
+    if (!f) {
+      sp_expr_free(having);
+      rc = oom_(err);
+      goto done;
+    }
+    f->predicate = having;
+    f->schema = sp_type_ref(top->schema);
+    top = f;
+  }
+  {
+    sp_node *p = node_new_(SP_NODE_PROJECT, top);
+    if (!p) {
+      rc = oom_(err);
+      goto done;
+    }
+    top = p;
+    p->schema = schema_of_(items.names, items.exprs, items.n);
+    if (!p->schema) {
+      rc = oom_(err);
+      goto done;
+    }
+    p->exprs = items.exprs;
+    p->nexprs = items.n;
+    items.exprs = NULL;
+    items.n = 0;
+  }
+done:
+  if (key_names)
+    for (int k = 0; k < sel->ngroup_by; k++) free(key_names[k]);
+  free(key_names);
+  items_release_(&items);
+  if (rc) {
+    node_free_(top);
+    return rc;
+  }
+  *out = top;
+  return 0;
+}
+
+/* ---- SELECT ---- */
+
+static int analyze_select_(actx *a, const sp_ast_select *sel, const char *text, sp_node **out, spate_error *err) {
+  if (!sel->from)
+    return sp_sql_error_at(err, SPATE_EANALYSIS, text, sel->pos,
+                           "a streaming query needs a FROM clause naming a streaming view");
+  if (sel->norder_by > 0)
+    return sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, sel->pos,
+                           "Sorting is not supported on streaming DataFrames/Datasets, unless it is on aggregated "
+                           "DataFrame/Dataset in Complete output mode");
+  if (sel->limit >= 0)
+    return sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, sel->pos, "streaming LIMIT is not supported yet");
+  if (sel->distinct)
+    return sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, sel->pos,
+                           "SELECT DISTINCT on a stream is not supported yet (use GROUP BY)");
+  sp_node *node = NULL;
+  int rc = analyze_from_(a, sel->from, text, &node, err);
+  if (rc) return rc;
+  if (sel->where) {
+    sp_bind_ctx bc = {node->schema, text, false, false, sp_conf_get(a->opts->conf, "spark.sql.session.timeZone")};
+    sp_expr *pred = NULL;
+    rc = sp_expr_bind(&bc, sel->where, &pred, err);
+    if (rc) {
+      node_free_(node);
+      return rc;
+    }
+    if (pred->type->id != SP_BOOLEAN && pred->type->id != SP_NULL) {
+      sp_expr_free(pred);
+      node_free_(node);
+      return sp_sql_error_at(err, SPATE_EANALYSIS, text, sel->where->pos,
+                             "WHERE condition must be a boolean expression");
+    }
+    sp_node *f = node_new_(SP_NODE_FILTER, node);
+    if (!f) {
+      sp_expr_free(pred);
+      node_free_(node);
+      return oom_(err);
+    }
+    f->predicate = pred;
+    f->schema = sp_type_ref(node->schema);
+    node = f;
+  }
+  bool aggregate = sel->ngroup_by > 0 || sel->having != NULL;
+  for (int i = 0; i < sel->nitems && !aggregate; i++) aggregate = has_agg_ast_(sel->items[i].expr);
+  if (aggregate) {
+    if (a->plan->has_aggregate)
+      return node_free_(node),
+             sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, sel->pos,
+                             "Multiple streaming aggregations are not supported yet");
+    return analyze_aggregate_(a, sel, text, node, out, err);
+  }
+  item_list items = {0};
+  rc = bind_items_(sel, node->schema, text, a->opts->conf, false, &items, err);
+  if (rc) goto fail;
+  sp_node *p = node_new_(SP_NODE_PROJECT, node);
+  if (!p) {
+    rc = oom_(err);
+    goto fail;
+  }
+  node = p;
+  for (int i = 0; i < items.n; i++) {
+    if (items.exprs[i]->kind == SP_EXPR_GENERATOR) {
+      if (p->gen_index >= 0) {
+        rc = sp_sql_error_at(err, SPATE_EANALYSIS, text, items.exprs[i]->pos,
+                             "Only one generator allowed per select clause but found 2");
+        goto fail;
+      }
+      p->gen_index = i;
+    }
+  }
+  p->schema = schema_of_(items.names, items.exprs, items.n);
+  if (!p->schema) {
+    rc = oom_(err);
+    goto fail;
+  }
+  p->exprs = items.exprs;
+  p->nexprs = items.n;
+  for (int i = 0; i < items.n; i++) free(items.names[i]);
+  free(items.names);
+  *out = node;
+  return 0;
+fail:
+  items_release_(&items);
+  node_free_(node);
+  return rc;
+}
+
+int sp_analyze(const sp_analyze_opts *opts, const sp_ast_select *select, const char *text, sp_plan **out,
+               spate_error *err) {
+  sp_plan *plan = calloc(1, sizeof *plan);
+  if (!plan) return oom_(err);
+  actx a = {opts, plan, NULL, 0, 0};
+  int rc = analyze_select_(&a, select, text, &plan->root, err);
+  free(a.source_names);
+  if (rc) {
+    sp_plan_free(plan);
+    return rc;
+  }
+  if (plan->nsources == 0) {
+    sp_plan_free(plan);
+    return sp_sql_error_at(err, SPATE_EANALYSIS, text, select->pos,
+                           "Queries without streaming sources cannot be executed with writeStream.start()");
+  }
+  *out = plan;
+  return 0;
+}
+
+/* ---- output mode rules (UnsupportedOperationChecker) ---- */
+
+int sp_plan_check_output_mode(const sp_plan *p, sp_output_mode mode, const sp_sink_vtab *sink, spate_error *err) {
+  if (p->has_aggregate) {
+    if (mode == SP_MODE_APPEND) {
+      /* Append needs a watermark on a grouping key (issue: event time). */
+      return spate_error_set(err, SPATE_EANALYSIS,
+                             "Append output mode not supported when there are streaming aggregations on streaming "
+                             "DataFrames/DataSets without watermark");
+    }
+  } else if (mode == SP_MODE_COMPLETE) {
+    return spate_error_set(err, SPATE_EANALYSIS,
+                           "Complete output mode not supported when there are no streaming aggregations on "
+                           "streaming DataFrames/Datasets");
+  }
+  if (sink && !(sink->modes & (1u << mode)))
+    return spate_error_set(err, SPATE_EANALYSIS, "Data source %s does not support %s output mode", sink->name,
+                           sp_output_mode_name(mode));
+  return 0;
+}
+
+/* ---- explain ---- */
+
+static void explain_node_(const sp_plan *p, const sp_node *n, int depth, sp_buf *out) {
+  for (int i = 0; i < depth; i++) sp_buf_puts(out, "   ");
+  if (depth) sp_buf_puts(out, "+- ");
+  char types[1024];
+  sp_type_to_string(n->schema, types, sizeof types);
+  switch (n->kind) {
+    case SP_NODE_SCAN:
+      sp_buf_printf(out, "StreamingRelation %s, %s\n", p->sources[n->source]->description, types);
+      break;
+    case SP_NODE_WATERMARK:
+      sp_buf_printf(out, "EventTimeWatermark %s, %lld us\n", n->schema->fields[n->wm_column].name,
+                    (long long)n->wm_delay_us);
+      break;
+    case SP_NODE_FILTER:
+      sp_buf_puts(out, "Filter\n");
+      break;
+    case SP_NODE_PROJECT:
+      sp_buf_printf(out, "Project%s %s\n", n->gen_index >= 0 ? " (Generate)" : "", types);
+      break;
+    case SP_NODE_AGGREGATE:
+      sp_buf_printf(out, "StatefulAggregate [op %d] keys=%d aggregates=%d %s\n", n->op_id, n->nkeys, n->naggs,
+                    types);
+      break;
+  }
+  if (n->child) explain_node_(p, n->child, depth + 1, out);
+}
+
+void sp_plan_explain(const sp_plan *p, sp_buf *out) { explain_node_(p, p->root, 0, out); }

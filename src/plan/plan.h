@@ -1,0 +1,110 @@
+/*
+ * plan.h - the catalog of views and the analyzed, immutable query plan.
+ *
+ * The analyzer (analyzer.c) turns a SELECT over views into a tree of sp_node:
+ *
+ *   SCAN(source i) -> [WATERMARK] -> FILTER / PROJECT ... -> [AGGREGATE -> FILTER/PROJECT ...]
+ *
+ * Today the executor runs a single chain (one child per node); joins will add
+ * two-child nodes. Plans never change after analysis: per-query execution state
+ * (state stores, open sources) lives in the runtime (src/runtime/query.c), so the
+ * same plan can be explained, started, and restarted.
+ */
+#ifndef SPATE_PLAN_PLAN_H
+#define SPATE_PLAN_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "expr/expr.h"
+#include "runtime/conf.h"
+#include "sink/sink.h"
+#include "source/source.h"
+#include "sql/ast.h"
+
+/* ---- catalog ---- */
+
+typedef struct sp_view {
+  char *name;                   /* owned */
+  const sp_ast_stmt *stmt;      /* SOURCE_VIEW or QUERY_VIEW statement (borrowed from its script) */
+  const char *text;             /* the script text that stmt's positions refer to */
+} sp_view;
+
+typedef struct sp_catalog {
+  sp_view *views;
+  int n, cap;
+} sp_catalog;
+
+void sp_catalog_init(sp_catalog *c);
+void sp_catalog_release(sp_catalog *c);
+/* Add or replace (CREATE OR REPLACE) a view; a duplicate without OR REPLACE is an error
+ * naming the view and its position. */
+int sp_catalog_add(sp_catalog *c, const sp_ast_stmt *stmt, const char *text, spate_error *err);
+const sp_view *sp_catalog_find(const sp_catalog *c, const char *name);
+
+/* ---- plan ---- */
+
+typedef enum sp_node_kind {
+  SP_NODE_SCAN,
+  SP_NODE_WATERMARK,
+  SP_NODE_FILTER,
+  SP_NODE_PROJECT,
+  SP_NODE_AGGREGATE,
+} sp_node_kind;
+
+typedef struct sp_node sp_node;
+struct sp_node {
+  sp_node_kind kind;
+  sp_type *schema;        /* output schema (STRUCT), owned reference */
+  sp_node *child;         /* NULL for SCAN */
+  /* SCAN */
+  int source;             /* index into sp_plan.sources */
+  /* WATERMARK: event-time column index in the child's schema and delay. */
+  int wm_column;
+  int64_t wm_delay_us;
+  /* FILTER */
+  sp_expr *predicate;
+  /* PROJECT: one expr per output column; at most one is a GENERATOR (gen_index). */
+  sp_expr **exprs;
+  int nexprs;
+  int gen_index;          /* -1: none */
+  /* AGGREGATE: output columns = keys then aggregate results. */
+  sp_expr **keys;
+  int nkeys;
+  sp_expr **aggs;         /* SP_EXPR_AGG nodes; args bound against the child schema */
+  int naggs;
+  int op_id;              /* stateful operator id (state/<op_id>/) */
+};
+
+typedef struct sp_plan {
+  sp_node *root;
+  sp_source **sources;    /* owned; created at analysis (schemas fixed at start) */
+  int nsources;
+  bool has_aggregate;
+  bool has_watermark;
+  int nstateful;          /* number of stateful operators */
+} sp_plan;
+
+typedef struct sp_analyze_opts {
+  const sp_catalog *catalog;
+  const sp_conf *conf;
+} sp_analyze_opts;
+
+/* Analyze `select` (positions refer to `text`). On success *out owns the plan. */
+int sp_analyze(const sp_analyze_opts *opts, const sp_ast_select *select, const char *text, sp_plan **out,
+               spate_error *err);
+void sp_plan_free(sp_plan *p);
+
+/* Check the output mode against the plan per Spark's UnsupportedOperationChecker and
+ * the sink's supported modes; errors carry Spark's messages (spark-semantics.md §3). */
+int sp_plan_check_output_mode(const sp_plan *p, sp_output_mode mode, const sp_sink_vtab *sink,
+                              spate_error *err);
+
+/* Logical plan as text (spate explain). */
+void sp_plan_explain(const sp_plan *p, sp_buf *out);
+
+/* Structural equality of bound expressions (used to match GROUP BY keys). */
+bool sp_expr_equal(const sp_expr *a, const sp_expr *b);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * progress.h - StreamingQueryProgress JSON (spark-semantics.md §9.1), keys in
+ * Spark's order, built with jansson. One sp_progress per trigger that ran a batch.
+ */
+#ifndef SPATE_RUNTIME_PROGRESS_H
+#define SPATE_RUNTIME_PROGRESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "exec/exec.h"
+
+#define SP_MAX_SOURCES 16
+
+typedef struct sp_progress {
+  const char *id, *run_id, *name;
+  int64_t timestamp_ms;        /* trigger start */
+  int64_t batch_id;
+  int64_t batch_duration_ms;
+  int64_t num_input_rows;
+  double input_rows_per_second;
+  double processed_rows_per_second;
+  /* durationMs */
+  int64_t d_latest_offset, d_wal_commit, d_get_batch, d_query_planning, d_add_batch, d_commit_offsets,
+      d_trigger_execution;
+  /* eventTime (only when has_watermark) */
+  bool has_watermark, has_event_time;
+  int64_t et_min_ms, et_max_ms, et_avg_ms, watermark_ms;
+  /* stateOperators (one aggregation for now) */
+  bool has_state;
+  const char *state_operator_name;
+  sp_state_metrics state;
+  int num_shuffle_partitions;
+  /* sources */
+  int nsources;
+  const char *src_description[SP_MAX_SOURCES];
+  const char *src_start[SP_MAX_SOURCES]; /* JSON text or NULL */
+  const char *src_end[SP_MAX_SOURCES];
+  const char *src_latest[SP_MAX_SOURCES];
+  int64_t src_rows[SP_MAX_SOURCES];
+  /* sink */
+  const char *sink_description;
+  int64_t sink_output_rows;
+} sp_progress;
+
+/* Serialize (malloc'd JSON text, NULL on OOM). pretty: indented as Spark's prettyJson. */
+char *sp_progress_json(const sp_progress *p, bool pretty);
+
+#endif

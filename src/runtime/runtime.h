@@ -1,0 +1,105 @@
+/*
+ * runtime.h - internal structures of sessions and streaming queries.
+ *
+ * A session owns: confs, the view catalog, the parsed scripts the catalog
+ * borrows from, a worker pool, the memory-sink table registry, and its queries.
+ * A query owns: its plan (with the opened sources), sink, frozen confs,
+ * checkpoint, execution state (sp_agg_exec), and the thread running the
+ * micro-batch loop (query.c; phases documented in docs/design.md).
+ *
+ * Locking: session->mu guards the query list and termination notifications;
+ * query->mu guards the query's status, progress ring, and lifecycle flags. The
+ * loop thread is the only writer of execution state.
+ */
+#ifndef SPATE_RUNTIME_RUNTIME_H
+#define SPATE_RUNTIME_RUNTIME_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "checkpoint/checkpoint.h"
+#include "exec/exec.h"
+#include "plan/plan.h"
+#include "runtime/conf.h"
+#include "runtime/pool.h"
+#include "sink/sink.h"
+#include "spate/spate.h"
+#include "sql/ast.h"
+
+typedef struct sp_query sp_query;
+
+struct spate_session {
+  sp_conf conf;
+  sp_catalog catalog;
+  sp_ast_script **scripts; /* parsed texts the catalog points into */
+  int nscripts, capscripts;
+  sp_pool *pool;
+  void *memory_registry;   /* sp_memory_registry */
+  pthread_mutex_t mu;
+  pthread_cond_t terminated; /* broadcast when any query terminates */
+  spate_query **queries;
+  int nqueries, capqueries;
+  int next_df_id;
+  bool any_terminated;       /* since last reset (awaitAnyTermination) */
+  int last_terminated_rc;
+  spate_error last_terminated_err;
+  spate_listener listeners[16];
+  int nlisteners;
+};
+
+/* What the user asked for when starting a query. */
+typedef struct sp_query_spec {
+  sp_plan *plan;               /* ownership moves to the query */
+  sp_sink *sink;               /* ownership moves to the query */
+  sp_output_mode mode;
+  sp_ast_trigger_kind trigger;
+  int64_t trigger_interval_ms;
+  const char *checkpoint;      /* NULL: temporary (allowed for some sinks) */
+  const char *name;            /* NULL: unnamed */
+} sp_query_spec;
+
+struct spate_query {
+  spate_session *session;
+  char id[37], run_id[37];
+  char *name;
+  sp_plan *plan;
+  sp_sink *sink;
+  sp_output_mode mode;
+  sp_ast_trigger_kind trigger;
+  int64_t trigger_interval_ms;
+  char *checkpoint_dir;
+  bool temp_checkpoint;
+  sp_checkpoint *cp;
+  sp_conf conf;                /* frozen at start, then restored from the checkpoint */
+  int shuffle_partitions;
+  sp_agg_exec *agg;            /* execution state of the (single) aggregation */
+  pthread_t thread;
+  bool thread_started;
+
+  pthread_mutex_t mu;
+  pthread_cond_t cond;
+  bool stop_requested;
+  bool active;
+  bool terminated;
+  int exit_rc;
+  spate_error exit_err;
+  char status_message[256];
+  bool is_data_available, is_trigger_active;
+  char **progress;             /* ring of JSON strings */
+  int nprogress, capprogress, progress_head;
+  int64_t committed_batches;   /* for processAllAvailable */
+  bool caught_up;              /* last trigger found no new data */
+};
+
+/* Start a query; on success the query thread is running and the query is
+ * registered in the session. Consumes spec->plan and spec->sink in every case. */
+int sp_query_start(spate_session *s, sp_query_spec *spec, spate_query **out, spate_error *err);
+/* Join the thread and free everything (the query must be terminated). */
+void sp_query_destroy(spate_query *q);
+
+/* Milliseconds since the epoch (wall clock) and a monotonic clock. */
+int64_t sp_now_ms(void);
+int64_t sp_mono_ms(void);
+
+#endif
