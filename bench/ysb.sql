@@ -1,0 +1,19 @@
+-- YSB without the join: JSON events -> filter views -> count per ad and 10-second
+-- bucket of event time. Available-now over pre-generated files; the noop sink
+-- discards results so the number measures the engine.
+SET spark.sql.shuffle.partitions = ${partitions:-4};
+
+CREATE TEMPORARY VIEW events
+(user_id STRING, page_id STRING, ad_id STRING, ad_type STRING, event_type STRING,
+ event_time STRING, ip_address STRING)
+USING json
+OPTIONS (path '${input}');
+
+CREATE STREAMING QUERY ysb
+USING ${sink:-noop}
+OUTPUT MODE update
+CHECKPOINT LOCATION '${checkpoint}'
+AS SELECT ad_id, floor(CAST(event_time AS BIGINT) / 10000) AS bucket, count(*) AS views
+   FROM events
+   WHERE event_type = 'view'
+   GROUP BY ad_id, floor(CAST(event_time AS BIGINT) / 10000);
