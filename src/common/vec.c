@@ -20,17 +20,17 @@ sp_vec *sp_vec_new(sp_type *t, int64_t capacity_hint) {
   if (!v) return NULL;
   v->type = sp_type_ref(t);
   if (t->id == SP_STRUCT && t->nfields > 0) {
-    v->nchildren = t->nfields;
     v->children = calloc((size_t)t->nfields, sizeof *v->children);
     if (!v->children) goto fail;
+    v->nchildren = t->nfields;
     for (int i = 0; i < t->nfields; i++) {
       v->children[i] = sp_vec_new(t->fields[i].type, capacity_hint);
       if (!v->children[i]) goto fail;
     }
   } else if (t->id == SP_ARRAY) {
-    v->nchildren = 1;
     v->children = calloc(1, sizeof *v->children);
     if (!v->children) goto fail;
+    v->nchildren = 1;
     v->children[0] = sp_vec_new(t->elem, capacity_hint);
     if (!v->children[0]) goto fail;
   }
@@ -48,7 +48,8 @@ fail:
 
 void sp_vec_free(sp_vec *v) {
   if (!v) return;
-  for (int i = 0; i < v->nchildren; i++) sp_vec_free(v->children[i]);
+  if (v->children)
+    for (int i = 0; i < v->nchildren; i++) sp_vec_free(v->children[i]);
   free(v->children);
   free(v->validity);
   free(v->data);
