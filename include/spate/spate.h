@@ -67,6 +67,10 @@ const char *spate_conf_get(const spate_session *s, const char *key);
  * statement fails, earlier ones stay in effect and started queries keep running. */
 int spate_sql(spate_session *s, const char *text, spate_error *err);
 
+/* spark.table(name): a DataFrame over a temporary view defined earlier (job text or
+ * spate_df_create_temp_view). NULL with SPATE_ENOTFOUND if there is no such view. */
+spate_df *spate_session_table(spate_session *s, const char *name, spate_error *err);
+
 /* ---- DataStreamReader ---- */
 
 spate_reader *spate_read_stream(spate_session *s);

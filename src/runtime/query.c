@@ -552,6 +552,9 @@ static int run_loop_(spate_query *q, spate_error *err) {
     /* 1. Trigger. */
     int64_t trigger_ms = sp_now_ms();
     int64_t mono0 = sp_mono_ms();
+    pthread_mutex_lock(&q->mu);
+    int64_t seq = ++q->trigger_seq;
+    pthread_mutex_unlock(&q->mu);
     int64_t next_tick = interval > 0 ? (trigger_ms / interval) * interval + interval : 0;
     set_status_(q, "Getting offsets from sources", false, true);
     /* 2. Construct the batch. */
@@ -585,7 +588,7 @@ static int run_loop_(spate_query *q, spate_error *err) {
     if (!has_data && !replaying) {
       /* 3. No new data. */
       pthread_mutex_lock(&q->mu);
-      q->caught_up = true;
+      q->idle_seq = seq;
       pthread_cond_broadcast(&q->cond);
       pthread_mutex_unlock(&q->mu);
       if (q->trigger == SP_TRIGGER_ONCE || q->trigger == SP_TRIGGER_AVAILABLE_NOW) break;
@@ -593,9 +596,6 @@ static int run_loop_(spate_query *q, spate_error *err) {
       wait_until_(q, interval > 0 ? next_tick : sp_now_ms() + polling_ms);
       continue;
     }
-    pthread_mutex_lock(&q->mu);
-    q->caught_up = false;
-    pthread_mutex_unlock(&q->mu);
     /* 4. Write-ahead log. */
     set_status_(q, "Writing offsets to log", true, true);
     int64_t mono1 = sp_mono_ms();

@@ -88,8 +88,9 @@ struct spate_query {
   bool is_data_available, is_trigger_active;
   char **progress;             /* ring of JSON strings */
   int nprogress, capprogress, progress_head;
-  int64_t committed_batches;   /* for processAllAvailable */
-  bool caught_up;              /* last trigger found no new data */
+  int64_t committed_batches;
+  int64_t trigger_seq;         /* triggers started so far */
+  int64_t idle_seq;            /* seq of the last trigger that found no new data (processAllAvailable) */
 };
 
 /* Start a query; on success the query thread is running and the query is

@@ -325,8 +325,9 @@ int spate_query_stop(spate_query *q) {
 
 int spate_query_process_all_available(spate_query *q, spate_error *err) {
   pthread_mutex_lock(&q->mu);
-  q->caught_up = false;
-  while (!q->terminated && !q->caught_up) pthread_cond_wait(&q->cond, &q->mu);
+  /* Done when a trigger that started after this call found no new data. */
+  int64_t start = q->trigger_seq;
+  while (!q->terminated && q->idle_seq <= start) pthread_cond_wait(&q->cond, &q->mu);
   int rc = q->terminated && q->exit_rc ? q->exit_rc : 0;
   if (rc) spate_error_set(err, rc, "%s", q->exit_err.message);
   pthread_mutex_unlock(&q->mu);
@@ -483,6 +484,21 @@ oom:
   spate_df_free(df);
   spate_error_set(err, SPATE_ENOMEM, "out of memory");
   return NULL;
+}
+
+spate_df *spate_session_table(spate_session *s, const char *name, spate_error *err) {
+  if (!sp_catalog_find(&s->catalog, name)) {
+    spate_error_set(err, SPATE_ENOTFOUND, "[TABLE_OR_VIEW_NOT_FOUND] The table or view `%s` cannot be found.", name);
+    return NULL;
+  }
+  spate_df *df = calloc(1, sizeof *df);
+  if (!df || !(df->view = strdup(name))) {
+    free(df);
+    spate_error_set(err, SPATE_ENOMEM, "out of memory");
+    return NULL;
+  }
+  df->s = s;
+  return df;
 }
 
 void spate_df_free(spate_df *df) {
