@@ -336,6 +336,9 @@ int sp_agg_exec_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *const 
     ex->stores[p] = NULL;
     goto done;
   }
+  /* Bounded upkeep: every 10th batch drop files no longer needed to rebuild the
+   * retained versions (a failure here never fails the batch). */
+  if (batch_id % 10 == 9) sp_state_store_maintain(store, NULL);
   if (mode == SP_MODE_COMPLETE) {
     /* Every key in state. */
     sp_vec *ks[64], *bs[64];
