@@ -43,4 +43,17 @@ void sp_format_value(const sp_vec *v, int64_t i, const char *timezone, bool null
  * minimum 3. Ends with a blank line after the closing rule, as Spark prints. */
 void sp_show_format(const sp_batch *b, int num_rows, int truncate, const char *timezone, sp_buf *out);
 
+/* ---- Additions (format module) ---- */
+
+typedef struct sp_tz sp_tz; /* common/datetime.h */
+
+/* sp_format_value with a resolved zone (no zone lookup per call; tz NULL = UTC). */
+void sp_format_value_tz(const sp_vec *v, int64_t i, const sp_tz *tz, bool null_word, sp_buf *out);
+
+/* sp_show_format with an explicit text for NULL values (top-level cells and values nested
+ * in structs/arrays). sp_show_format uses "null" (Spark <= 3.4); Spark 3.5+ show() renders
+ * through ToPrettyString and prints "NULL". */
+void sp_show_format_null(const sp_batch *b, int num_rows, int truncate, const char *timezone,
+                         const char *null_text, sp_buf *out);
+
 #endif

@@ -126,4 +126,12 @@ int sp_cast_vec(const sp_vec *in, sp_type *to, const sp_eval_ctx *ctx, sp_vec **
 /* Value rendering (sp_format_value, sp_format_double) and datetime parsing and
  * formatting live in src/common/valfmt.h and src/common/datetime.h. */
 
+/* Like sp_expr_default_name, but resolves column references against `input` (STRUCT
+ * schema, may be NULL) the way Spark's resolved attributes are named: a top-level
+ * column takes the schema's spelling and a leading qualifier (`t.a`) is dropped, so
+ * `CAST(t.key AS STRING)` is named `key`. Without a schema a dotted name is taken to
+ * be a struct field path. */
+void sp_expr_default_name_in(const sp_ast_expr *ast, const char *text, const sp_type *input, char *buf,
+                             size_t cap);
+
 #endif

@@ -109,4 +109,14 @@ int sp_csv_encode_batch(const sp_batch *b, const sp_format_opts *opts, bool with
 int sp_text_decode_lines(const char *buf, size_t len, sp_batch *out, sp_decode_stats *stats,
                          spate_error *err);
 
+/* ---- Notes (format module) ----
+ * Semantics as implemented (Spark 3.4+ defaults): a JSON value of the wrong type makes
+ * only that field NULL and the record malformed (partial row kept in PERMISSIVE, with
+ * the line in the corrupt-record column); a non-string JSON value read into a STRING
+ * field keeps its exact JSON text (spark.sql.json.enableExactStringParsing). from_json
+ * in PERMISSIVE returns, for a malformed document, a STRUCT whose fields are all NULL
+ * (Spark 3.0+: Row(null, ...)), not a NULL struct; an ARRAY schema gives NULL. Blank
+ * or NULL input gives NULL. from_json rejects DROPMALFORMED (SPATE_EINVAL), as Spark.
+ * Helpers shared by the decoders live in format/format_internal.h. */
+
 #endif

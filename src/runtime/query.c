@@ -299,7 +299,8 @@ static int execute_batch_(spate_query *q, int64_t batch_id, int64_t batch_ts_ms,
       if (!(r.partials[i] = calloc((size_t)P, sizeof **r.partials)))
         rc = spate_error_set(err, SPATE_ENOMEM, "out of memory");
     r.reduce_out = calloc((size_t)P, sizeof *r.reduce_out);
-    r.partials_of = calloc((size_t)P * (size_t)in.n, sizeof *r.partials_of);
+    size_t nparts = (size_t)(unsigned)P * (size_t)(unsigned)(in.n > 0 ? in.n : 0);
+    r.partials_of = calloc(nparts ? nparts : 1, sizeof *r.partials_of);
     if (!r.reduce_out || !r.partials_of) rc = spate_error_set(err, SPATE_ENOMEM, "out of memory");
     if (rc) goto done;
   }

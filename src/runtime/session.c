@@ -307,8 +307,9 @@ int spate_query_await_termination(spate_query *q, int64_t timeout_ms, spate_erro
   int rc = q->terminated ? (q->exit_rc ? q->exit_rc : 1) : 0;
   if (q->terminated && q->exit_rc && err) {
     err->code = q->exit_rc;
-    snprintf(err->message, sizeof err->message, "Query [id = %s, runId = %s] terminated with exception: %s", q->id,
-             q->run_id, q->exit_err.message);
+    /* Bounded precision: the cause is cut, not the prefix, when the message is long. */
+    snprintf(err->message, sizeof err->message, "Query [id = %.40s, runId = %.40s] terminated with exception: %.900s",
+             q->id, q->run_id, q->exit_err.message);
   }
   pthread_mutex_unlock(&q->mu);
   return rc;

@@ -41,6 +41,12 @@ typedef struct sp_sink_spec {
   /* The query's checkpoint location if known (file sink refuses an output path
    * inside it or containing it); may be NULL. */
   const char *checkpoint;
+  /* (additions) Console sink output: a FILE * to print to instead of stdout (tests,
+   * embedders); NULL = stdout. Borrowed; must outlive the sink. */
+  void *console_out;
+  /* The session's worker pool: the file sink encodes and writes partitions on it.
+   * May be NULL (everything runs on the query thread). Borrowed. */
+  sp_pool *pool;
 } sp_sink_spec;
 
 typedef struct sp_sink_vtab {

@@ -1,5 +1,5 @@
 /*
- * test_golden.c - data-driven streaming SQL tests (tests/golden/*.test).
+ * test_golden.c - data-driven streaming SQL tests (tests/golden/NAME.test).
  *
  * Each file gives a job, an output mode, and a sequence of micro-batches: the
  * JSON lines that arrive before the batch and the exact rows the sink must
