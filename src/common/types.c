@@ -25,12 +25,13 @@ sp_type *sp_type_prim(sp_type_id id) {
 }
 
 sp_type *sp_type_ref(sp_type *t) {
-  if (t && t->refcount >= 0) atomic_fetch_add((_Atomic int *)&t->refcount, 1);
+  if (t && atomic_load_explicit((_Atomic int *)&t->refcount, memory_order_relaxed) >= 0)
+    atomic_fetch_add((_Atomic int *)&t->refcount, 1);
   return t;
 }
 
 void sp_type_unref(sp_type *t) {
-  if (!t || t->refcount < 0) return;
+  if (!t || atomic_load_explicit((_Atomic int *)&t->refcount, memory_order_relaxed) < 0) return;
   if (atomic_fetch_sub((_Atomic int *)&t->refcount, 1) != 1) return;
   for (int i = 0; i < t->nfields; i++) {
     free(t->fields[i].name);

@@ -68,7 +68,7 @@ static inline double *sp_vec_f64(const sp_vec *v) { return (double *)v->data; }
 /* STRING/BINARY row i: pointer (not NUL-terminated) and byte length. */
 static inline const char *sp_vec_str(const sp_vec *v, int64_t i, int32_t *len) {
   *len = v->offsets[i + 1] - v->offsets[i];
-  return v->chars + v->offsets[i];
+  return v->chars ? v->chars + v->offsets[i] : "";
 }
 
 /* Appends (one row each). Types must match the vector's type family:

@@ -197,6 +197,7 @@ static int start_query_(spate_session *s, const sp_ast_select *sel, const char *
   ss.conf = &s->conf;
   ss.memory_registry = s->memory_registry;
   ss.checkpoint = checkpoint;
+  ss.pool = s->pool;
   if (fb) {
     /* The wrapper lives in a session-owned arena: it must outlive the query. */
     sp_ast_script *holder = sp_ast_script_new();

@@ -42,7 +42,7 @@ for b, name in enumerate(files):
     for bb, path, _ in meta:
         if bb == b:
             rows.extend(read_lines([path]))
-    check(sorted(rows) == sorted(invoice_rows(read_lines([os.path.join(seed, name)])),
+    check(sorted(rows) == sorted(invoice_rows(read_lines([os.path.join(seed, name)]))),
           "batch %d does not hold exactly the rows of %s" % (b, name))
 
 # Checkpoint layout (Spark's): metadata, offsets/N, commits/N, sources/0.

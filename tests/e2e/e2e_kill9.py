@@ -66,8 +66,15 @@ missing = sum((Counter(expected) - Counter(got)).values())
 dups = sum((Counter(got) - Counter(expected)).values())
 check(missing == 0 and dups == 0 and sorted(got) == expected,
       "exactly-once violated: %d expected, %d got, %d missing, %d duplicated" % (len(expected), len(got), missing, dups))
-batches = sorted(set(b for b, _, _ in metadata_files(out)))
-check(batches == list(range(len(batches))), "sink batch ids not contiguous: %r" % batches)
+# Sink log ids run without gaps from the newest compact file to the newest
+# batch, and the newest batch is the last one the checkpoint committed.
+ids = sink_log_ids(out)
+compact = max([int(n[:-8]) for n in os.listdir(os.path.join(out, "_spark_metadata")) if n.endswith(".compact")] or [0])
+tail = [i for i in ids if i >= compact]
+check(tail == list(range(compact, max(ids) + 1)), "sink log ids not contiguous: %r" % ids)
+coms = [int(x) for x in os.listdir(os.path.join(chk, "commits")) if x.isdigit()]
+check(max(ids) <= max(coms), "sink log %d ahead of commits %d" % (max(ids), max(coms)))
+batches = list(range(max(ids) + 1))
 print("kills=%d rows=%d batches=%d" % (KILLS, len(got), len(batches)))
 cleanup(d)
 print("1 passed, 0 failed")

@@ -35,7 +35,9 @@ def run(args, timeout=300, check_rc=True, **kw):
 
 
 def metadata_files(out_dir):
-    """Data files committed in a file sink's _spark_metadata log, in batch order."""
+    """Data files committed in a file sink's _spark_metadata log, in batch order,
+    as (log id, path, size). Entries read from a compact file N.compact carry
+    N, though they were written by batches <= N."""
     log = os.path.join(out_dir, "_spark_metadata")
     if not os.path.isdir(log):
         return []
@@ -64,6 +66,17 @@ def metadata_files(out_dir):
                     p = p[len("file://"):]
                 paths.append((i, p, entry["size"]))
     return paths
+
+
+def sink_log_ids(out_dir):
+    """Batch ids of the sink log files present (a compact file N.compact counts as N)."""
+    log = os.path.join(out_dir, "_spark_metadata")
+    ids = []
+    for name in os.listdir(log) if os.path.isdir(log) else []:
+        base = name[:-len(".compact")] if name.endswith(".compact") else name
+        if base.isdigit():
+            ids.append(int(base))
+    return sorted(set(ids))
 
 
 def sink_lines(out_dir):
