@@ -523,6 +523,7 @@ static int analyze_aggregate_(actx *a, const sp_ast_select *sel, const char *tex
     }
     p->exprs = items.exprs;
     p->nexprs = items.n;
+    for (int i = 0; i < items.n; i++) free(items.names[i]); /* copied into p->schema */
     items.exprs = NULL;
     items.n = 0;
   }

@@ -433,7 +433,7 @@ void spate_session_stop_all(spate_session *s) {
   pthread_mutex_lock(&s->mu);
   int n = s->nqueries;
   spate_query **qs = malloc((size_t)(n ? n : 1) * sizeof *qs);
-  if (qs) memcpy(qs, s->queries, (size_t)n * sizeof *qs);
+  if (qs && n) memcpy(qs, s->queries, (size_t)n * sizeof *qs);
   pthread_mutex_unlock(&s->mu);
   if (!qs) return;
   /* Ask all first so they stop in parallel, then wait. */

@@ -61,7 +61,7 @@ check(body == ["|hello|    3|", "|spate|    1|", "|world|    1|"], "batch 1 rows
 # Graceful stop on SIGTERM: exit 0.
 p.send_signal(signal.SIGTERM)
 rc = p.wait(timeout=30)
-check(rc == 0, "spate exited %d on SIGTERM" % rc)
+check(rc == 0, "spate exited %d on SIGTERM; stderr:\n%s" % (rc, p.stderr.read()))
 conn.close()
 srv.close()
 cleanup(d)
