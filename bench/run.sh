@@ -12,7 +12,7 @@ if [ ! -d "$WORK/ysb" ]; then
   "$SPATE" gen ysb --events "$EVENTS" --out "$WORK/ysb" --files "$FILES" >/dev/null
 fi
 bytes=$(du -sb "$WORK/ysb" | cut -f1)
-rm -rf "$WORK/chk"
+rm -rf "$WORK/chk" "$WORK/progress.jsonl"
 start=$(date +%s.%N)
 "$SPATE" run bench/ysb.sql --var input="$WORK/ysb" --var checkpoint="$WORK/chk" \
   --trigger available-now --quiet --progress "$WORK/progress.jsonl"

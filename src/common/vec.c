@@ -46,6 +46,40 @@ fail:
   return NULL;
 }
 
+sp_vec *sp_vec_new_nulls(sp_type *t, int64_t n) {
+  sp_vec *v = sp_vec_new(t, 0);
+  if (!v || n <= 0) return v;
+  /* calloc of a large block maps zero pages lazily: a column nobody reads costs
+   * address space, not memory bandwidth. Zero validity = null, zero offsets = empty. */
+  int w = sp_type_width(t->id);
+  size_t cap = (size_t)n;
+  v->validity = calloc((cap + 7) / 8, 1);
+  if (w > 0) {
+    v->data = calloc(cap, (size_t)w);
+    if (!v->data) goto fail;
+  }
+  if (has_offsets_(t->id)) {
+    free(v->offsets);
+    v->offsets = calloc(cap + 1, sizeof(int32_t));
+    if (!v->offsets) goto fail;
+  }
+  if (!v->validity) goto fail;
+  for (int i = 0; i < v->nchildren; i++) {
+    if (t->id == SP_ARRAY) break; /* arrays: zero offsets, empty element vector */
+    sp_vec *c = sp_vec_new_nulls(t->fields[i].type, n);
+    if (!c) goto fail;
+    sp_vec_free(v->children[i]);
+    v->children[i] = c;
+  }
+  v->length = n;
+  v->capacity = n;
+  v->null_count = n;
+  return v;
+fail:
+  sp_vec_free(v);
+  return NULL;
+}
+
 void sp_vec_free(sp_vec *v) {
   if (!v) return;
   if (v->children)

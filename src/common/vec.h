@@ -47,6 +47,10 @@ struct sp_vec {
 
 /* New empty vector of type t (takes a new reference to t). NULL on OOM. */
 sp_vec *sp_vec_new(sp_type *t, int64_t capacity_hint);
+/* New vector of n null rows of type t (STRUCT: null children too). Its buffers come
+ * from calloc, so an unread column of a large batch touches no memory (column pruning).
+ * NULL on OOM. */
+sp_vec *sp_vec_new_nulls(sp_type *t, int64_t n);
 void sp_vec_free(sp_vec *v);
 /* Ensure room for `extra` more rows. */
 void sp_vec_reserve(sp_vec *v, int64_t extra);

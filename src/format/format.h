@@ -38,6 +38,10 @@ typedef struct sp_format_opts {
   char escape;                       /* '\\' */
   bool header;                       /* first line of each file is a header */
   const char *null_value;            /* "" -> NULL for CSV (Spark's nullValue default "") */
+  /* Column pruning (readers): prune[i] true = top-level field i of the target schema
+   * is not read by the query; the decoder fills it with nulls without parsing it.
+   * NULL = decode every field. Borrowed. (JSON decoder.) */
+  const bool *prune;
   /* JSON writer */
   bool ignore_null_fields;           /* Spark's ignoreNullFields: true */
 } sp_format_opts;

@@ -61,7 +61,7 @@ static uint32_t name_hash_(const char *s, uint32_t n) {
   return h;
 }
 
-static jnode_ *plan_build_(sp_arena *a, const sp_type *t, int skip_field) {
+static jnode_ *plan_build_(sp_arena *a, const sp_type *t, int skip_field, const bool *prune) {
   jnode_ *n = sp_arena_alloc(a, sizeof *n);
   if (!n) return NULL;
   n->type = t;
@@ -83,15 +83,15 @@ static jnode_ *plan_build_(sp_arena *a, const sp_type *t, int skip_field) {
       jfield_ *f = &n->fields[i];
       f->name = t->fields[i].name;
       f->len = (uint32_t)strlen(f->name);
-      if (i == skip_field) continue;
-      f->node = plan_build_(a, t->fields[i].type, -1);
+      if (i == skip_field || (prune && prune[i])) continue;
+      f->node = plan_build_(a, t->fields[i].type, -1, NULL);
       if (!f->node) return NULL;
       uint32_t h = name_hash_(f->name, f->len) & n->htmask;
       while (n->ht[h]) h = (h + 1) & n->htmask;
       n->ht[h] = i + 1;
     }
   } else if (t->id == SP_ARRAY) {
-    n->elem = plan_build_(a, t->elem, -1);
+    n->elem = plan_build_(a, t->elem, -1, NULL);
     if (!n->elem) return NULL;
   }
   return n;
@@ -578,7 +578,8 @@ int sp_json_decode_lines(const char *buf, size_t len, const sp_format_opts *opts
   sp_arena_init(&arena, 16384);
   if (rc) goto done;
   int corrupt = sp_fmt_corrupt_index(out->schema, opts);
-  jnode_ *root = plan_build_(&arena, out->schema, corrupt);
+  const bool *prune = opts->prune;
+  jnode_ *root = plan_build_(&arena, out->schema, corrupt, prune);
   if (!root) {
     rc = spate_error_set(err, SPATE_ENOMEM, "out of memory building the JSON plan");
     goto done;
@@ -586,7 +587,12 @@ int sp_json_decode_lines(const char *buf, size_t len, const sp_format_opts *opts
   int ncols = out->ncols;
   sp_vec **cols = out->cols;
   int64_t cur = out->nrows;
-  if (ncols > 0) cur = cols[0]->length;
+  for (int c = 0; c < ncols; c++)
+    if (!(prune && prune[c] && c != corrupt)) {
+      cur = cols[c]->length;
+      break;
+    }
+#define PRUNED_(c) (prune && prune[c] && (c) != corrupt)
   /* reserve top-level columns for the expected number of lines (from the first line) */
   {
     const char *q = memchr(buf, '\n', len);
@@ -594,7 +600,8 @@ int sp_json_decode_lines(const char *buf, size_t len, const sp_format_opts *opts
     int64_t est = (int64_t)(len / (first ? first : 1)) + 1;
     if (est > (int64_t)(len / 16) + 1) est = (int64_t)(len / 16) + 1;
     if (est > (1 << 22)) est = 1 << 22;
-    for (int c = 0; c < ncols; c++) sp_vec_reserve(cols[c], est);
+    for (int c = 0; c < ncols; c++)
+      if (!PRUNED_(c)) sp_vec_reserve(cols[c], est);
   }
   const char *source = source_name ? source_name : "<unknown>";
   int64_t lineno = first_line > 0 ? first_line : 1;
@@ -625,7 +632,7 @@ int sp_json_decode_lines(const char *buf, size_t len, const sp_format_opts *opts
         if (opts->mode == SP_MODE_FAILFAST) {
           if (st == DOC_PARTIAL)
             for (int c = 0; c < ncols; c++)
-              if (c != corrupt) sp_fmt_vec_truncate(cols[c], cur);
+              if (c != corrupt && !PRUNED_(c)) sp_fmt_vec_truncate(cols[c], cur);
           rc = spate_error_set(err, SPATE_EMALFORMED, "%s %s:%lld: %s", FAILFAST_PREFIX, source, (long long)lineno,
                                perr ? sp_jsimd_errmsg(perr) : d.has_msg ? d.msg : "malformed record");
           goto done;
@@ -633,7 +640,7 @@ int sp_json_decode_lines(const char *buf, size_t len, const sp_format_opts *opts
         if (opts->mode == SP_MODE_DROPMALFORMED) {
           if (st == DOC_PARTIAL)
             for (int c = 0; c < ncols; c++)
-              if (c != corrupt) sp_fmt_vec_truncate(cols[c], cur);
+              if (c != corrupt && !PRUNED_(c)) sp_fmt_vec_truncate(cols[c], cur);
         } else if (st == DOC_PARTIAL) {
           if (corrupt >= 0)
             for (int64_t r = 0; r < rows; r++) sp_vec_append_str(cols[corrupt], p, (int32_t)ll);
@@ -642,7 +649,7 @@ int sp_json_decode_lines(const char *buf, size_t len, const sp_format_opts *opts
           for (int c = 0; c < ncols; c++) {
             if (c == corrupt)
               sp_vec_append_str(cols[c], p, (int32_t)ll);
-            else
+            else if (!PRUNED_(c))
               sp_vec_append_null(cols[c]);
           }
           cur++;
@@ -653,6 +660,18 @@ int sp_json_decode_lines(const char *buf, size_t len, const sp_format_opts *opts
     lineno++;
   }
   if (stats) stats->bytes += (int64_t)len;
+  /* Pruned columns: null, and lazily zeroed (see sp_vec_new_nulls). */
+  for (int c = 0; c < ncols; c++) {
+    if (!PRUNED_(c) || cols[c]->length == cur) continue;
+    sp_vec *nv = sp_vec_new_nulls(cols[c]->type, cur);
+    if (!nv) {
+      rc = spate_error_set(err, SPATE_ENOMEM, "out of memory decoding JSON");
+      goto done;
+    }
+    sp_vec_free(cols[c]);
+    cols[c] = nv;
+  }
+#undef PRUNED_
   out->nrows = cur;
   if (sp_batch_check(out) || d.scratch.failed) rc = spate_error_set(err, SPATE_ENOMEM, "out of memory decoding JSON");
 done:
@@ -684,7 +703,7 @@ int sp_json_decode_vec(const sp_vec *in, sp_type *type, const sp_format_opts *op
   int rc = dec_init_(&d, opts, err);
   if (rc) goto done;
   int corrupt = type->id == SP_STRUCT ? sp_fmt_corrupt_index(type, opts) : -1;
-  jnode_ *root = plan_build_(&arena, type, corrupt);
+  jnode_ *root = plan_build_(&arena, type, corrupt, NULL);
   res = sp_vec_new(type, in->length);
   if (!root || !res) {
     rc = spate_error_set(err, SPATE_ENOMEM, "out of memory in from_json");

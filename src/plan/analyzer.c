@@ -643,6 +643,10 @@ int sp_analyze(const sp_analyze_opts *opts, const sp_ast_select *select, const c
     return sp_sql_error_at(err, SPATE_EANALYSIS, text, select->pos,
                            "Queries without streaming sources cannot be executed with writeStream.start()");
   }
+  if (sp_plan_prune_columns(plan)) {
+    sp_plan_free(plan);
+    return oom_(err);
+  }
   *out = plan;
   return 0;
 }

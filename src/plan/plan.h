@@ -101,6 +101,10 @@ void sp_plan_free(sp_plan *p);
 int sp_plan_check_output_mode(const sp_plan *p, sp_output_mode mode, const sp_sink_vtab *sink,
                               spate_error *err);
 
+/* Column pruning: tell each source which of its columns the plan reads
+ * (src/plan/prune.c). Called by sp_analyze; 0 or SPATE_ENOMEM. */
+int sp_plan_prune_columns(sp_plan *p);
+
 /* Logical plan as text (spate explain). */
 void sp_plan_explain(const sp_plan *p, sp_buf *out);
 

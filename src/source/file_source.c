@@ -95,6 +95,7 @@ typedef struct file_impl {
   char *corrupt_col, *ts_format, *date_format, *timezone, *null_value;
   /* schema: final = data fields + partition fields */
   sp_type *data_schema;  /* owned */
+  bool *prune;           /* owned, per data field; NULL = read all (fopts.prune points here) */
   int npart;
   char **part_names;     /* owned */
   sp_type_id *part_types;
@@ -982,6 +983,7 @@ static void file_close_(sp_source *s) {
   for (int k = 0; k < fi->npart; k++) free(fi->part_names ? fi->part_names[k] : NULL);
   free(fi->part_names);
   free(fi->part_types);
+  free(fi->prune);
   if (fi->log_open) sp_meta_log_release(&fi->log);
   seen_release_(&fi->seen);
   file_list_release_(&fi->an_files);
@@ -1595,12 +1597,30 @@ static void file_commit_(sp_source *s, const char *end) {
   fi->ncache = w;
 }
 
+/* JSON: unread data columns are not parsed (format.h, sp_format_opts.prune). */
+static int file_prune_(sp_source *s, const bool *required) {
+  file_impl *fi = s->impl;
+  int nd = fi->data_schema->nfields;
+  bool *p = calloc((size_t)(nd ? nd : 1), sizeof *p);
+  if (!p) return SPATE_ENOMEM;
+  bool any = false;
+  for (int i = 0; i < nd; i++) {
+    p[i] = !required[i];
+    any |= p[i];
+  }
+  free(fi->prune);
+  fi->prune = any ? p : NULL;
+  if (!any) free(p);
+  fi->fopts.prune = fi->prune;
+  return 0;
+}
+
 const sp_source_vtab sp_json_source_vtab = {
     "json", json_options_, true, json_create_, file_open_, file_prepare_available_now_, file_latest_offset_,
-    file_get_batch_, file_commit_, file_close_};
+    file_get_batch_, file_commit_, file_close_, file_prune_};
 const sp_source_vtab sp_csv_source_vtab = {
     "csv", csv_options_, true, csv_create_, file_open_, file_prepare_available_now_, file_latest_offset_,
-    file_get_batch_, file_commit_, file_close_};
+    file_get_batch_, file_commit_, file_close_, NULL};
 const sp_source_vtab sp_text_source_vtab = {
     "text", text_options_, true, text_create_, file_open_, file_prepare_available_now_, file_latest_offset_,
-    file_get_batch_, file_commit_, file_close_};
+    file_get_batch_, file_commit_, file_close_, NULL};

@@ -73,6 +73,10 @@ struct sp_source_vtab {
    * archive/delete files (cleanSource), trim buffers. */
   void (*commit)(sp_source *s, const char *end);
   void (*close)(sp_source *s);
+  /* Optional, before open: required[i] (one per schema field) says whether the query
+   * reads column i. The source may fill unread columns with nulls instead of decoding
+   * them; the batch schema stays the same. 0 or SPATE_ENOMEM. */
+  int (*prune)(sp_source *s, const bool *required);
 };
 
 struct sp_source {

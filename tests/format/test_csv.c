@@ -14,7 +14,14 @@
 #include "common/valfmt.h"
 #include "format/format.h"
 
-#define SAMPLE "/work/shared/seed-demos/00-HelloSparkSQL/sample.csv"
+/* Seed data lives beside the checkout (ctest sets SPATE_SEED_DIR). */
+static const char *seed_path_(const char *rel) {
+  static char path[4096];
+  const char *dir = getenv("SPATE_SEED_DIR");
+  snprintf(path, sizeof path, "%s/%s", dir ? dir : "../shared/seed-demos", rel);
+  return path;
+}
+#define SAMPLE seed_path_("00-HelloSparkSQL/sample.csv")
 
 static sp_type *schema3(sp_type_id a, sp_type_id b, sp_type_id c, bool corrupt) {
   sp_type *st = sp_type_struct_new(corrupt ? 4 : 3);
