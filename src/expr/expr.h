@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/vec.h"
 #include "spate/error.h"
 #include "sql/ast.h"
@@ -81,6 +82,10 @@ typedef struct sp_bind_ctx {
  * mean one of the following? [...]"). */
 int sp_expr_bind(const sp_bind_ctx *ctx, const sp_ast_expr *ast, sp_expr **out, spate_error *err);
 void sp_expr_free(sp_expr *e);
+/* Append e as text, Spark plan-string style ("(a + 1)", "CAST(x AS BIGINT)",
+ * "count(1)"); column names come from `input` (the schema e is bound against).
+ * For `spate explain`; not for hot paths (src/expr/explain.c). */
+void sp_expr_explain(const sp_expr *e, const sp_type *input, sp_buf *out);
 
 /* Spark's automatic column name for an un-aliased select item, e.g. `a` for column a,
  * `City` for DeliveryAddress.City, `(a + 1)`, `upper(x)`, `count(1)` for count(*),

@@ -674,28 +674,48 @@ int sp_plan_check_output_mode(const sp_plan *p, sp_output_mode mode, const sp_si
 
 /* ---- explain ---- */
 
+static void explain_list_(sp_expr *const *es, int n, const sp_type *input, const sp_type *names, sp_buf *out) {
+  for (int i = 0; i < n; i++) {
+    if (i) sp_buf_puts(out, ", ");
+    sp_expr_explain(es[i], input, out);
+    if (names && i < names->nfields && !(es[i]->kind == SP_EXPR_COLUMN && es[i]->npath == 0 && input &&
+                                         es[i]->column < input->nfields &&
+                                         !strcmp(input->fields[es[i]->column].name, names->fields[i].name)))
+      sp_buf_printf(out, " AS %s", names->fields[i].name);
+  }
+}
+
 static void explain_node_(const sp_plan *p, const sp_node *n, int depth, sp_buf *out) {
   for (int i = 0; i < depth; i++) sp_buf_puts(out, "   ");
   if (depth) sp_buf_puts(out, "+- ");
-  char types[1024];
-  sp_type_to_string(n->schema, types, sizeof types);
+  const sp_type *in = n->child ? n->child->schema : NULL;
   switch (n->kind) {
-    case SP_NODE_SCAN:
+    case SP_NODE_SCAN: {
+      char types[1024];
+      sp_type_to_string(n->schema, types, sizeof types);
       sp_buf_printf(out, "StreamingRelation %s, %s\n", p->sources[n->source]->description, types);
       break;
+    }
     case SP_NODE_WATERMARK:
-      sp_buf_printf(out, "EventTimeWatermark %s, %lld us\n", n->schema->fields[n->wm_column].name,
-                    (long long)n->wm_delay_us);
+      sp_buf_printf(out, "EventTimeWatermark %s, %lld ms\n", n->schema->fields[n->wm_column].name,
+                    (long long)(n->wm_delay_us / 1000));
       break;
     case SP_NODE_FILTER:
-      sp_buf_puts(out, "Filter\n");
+      sp_buf_puts(out, "Filter ");
+      sp_expr_explain(n->predicate, in, out);
+      sp_buf_puts(out, "\n");
       break;
     case SP_NODE_PROJECT:
-      sp_buf_printf(out, "Project%s %s\n", n->gen_index >= 0 ? " (Generate)" : "", types);
+      sp_buf_printf(out, "%s [", n->gen_index >= 0 ? "Generate+Project" : "Project");
+      explain_list_(n->exprs, n->nexprs, in, n->schema, out);
+      sp_buf_puts(out, "]\n");
       break;
     case SP_NODE_AGGREGATE:
-      sp_buf_printf(out, "StatefulAggregate [op %d] keys=%d aggregates=%d %s\n", n->op_id, n->nkeys, n->naggs,
-                    types);
+      sp_buf_printf(out, "StatefulAggregate [stateful operator %d] keys=[", n->op_id);
+      explain_list_(n->keys, n->nkeys, in, NULL, out);
+      sp_buf_puts(out, "], functions=[");
+      explain_list_(n->aggs, n->naggs, in, NULL, out);
+      sp_buf_puts(out, "]\n");
       break;
   }
   if (n->child) explain_node_(p, n->child, depth + 1, out);

@@ -32,7 +32,7 @@ typedef struct console_impl {
   sp_type *schema;  /* owned reference, set at open */
 } console_impl;
 
-static const char *const console_options_[] = {"numrows", "truncate", "checkpointlocation", NULL};
+static const char *const console_options_[] = {"numRows", "truncate", "checkpointLocation", NULL};
 
 static int oom_(spate_error *err) { return spate_error_set(err, SPATE_ENOMEM, "out of memory"); }
 

@@ -41,11 +41,11 @@ typedef struct file_sink_impl {
 } file_sink_impl;
 
 static const char *const json_sink_options_[] = {
-    "path", "checkpointlocation", "timestampformat", "dateformat", "timezone", "ignorenullfields", "compression",
+    "path", "checkpointLocation", "timestampFormat", "dateFormat", "timeZone", "ignoreNullFields", "compression",
     NULL};
 static const char *const csv_sink_options_[] = {
-    "path",   "checkpointlocation", "header",     "sep",        "delimiter",   "quote",
-    "escape", "nullvalue",          "timestampformat", "dateformat", "timezone", "compression",
+    "path",   "checkpointLocation", "header",     "sep",        "delimiter",   "quote",
+    "escape", "nullValue",          "timestampFormat", "dateFormat", "timeZone", "compression",
     NULL};
 
 static int oom_(spate_error *err) { return spate_error_set(err, SPATE_ENOMEM, "out of memory"); }

@@ -15,7 +15,7 @@ typedef struct fb_impl {
   void *user;
 } fb_impl;
 
-static const char *const fb_options_[] = {"checkpointlocation", NULL};
+static const char *const fb_options_[] = {"checkpointLocation", NULL};
 
 static int fb_create_(const sp_sink_spec *spec, sp_sink *s, spate_error *err) {
   if (!spec->foreach_batch)

@@ -18,7 +18,7 @@ typedef struct memory_impl {
   sp_output_mode mode;
 } memory_impl;
 
-static const char *const memory_options_[] = {"checkpointlocation", NULL};
+static const char *const memory_options_[] = {"checkpointLocation", NULL};
 
 static int oom_(spate_error *err) { return spate_error_set(err, SPATE_ENOMEM, "out of memory"); }
 

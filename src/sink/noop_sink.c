@@ -7,7 +7,7 @@
 
 #include "sink/sink.h"
 
-static const char *const noop_options_[] = {"checkpointlocation", NULL};
+static const char *const noop_options_[] = {"checkpointLocation", NULL};
 
 static int noop_create_(const sp_sink_spec *spec, sp_sink *s, spate_error *err) {
   s->description = strdup("NoopTable");

@@ -646,18 +646,18 @@ static sp_vec *part_value_vec_(sp_type_id id, const char *v) {
 /* ---------------------------------------------------------------------- */
 
 #define COMMON_FILE_OPTIONS                                                                                     \
-  "path", "maxfilespertrigger", "maxbytespertrigger", "latestfirst", "filenameonly", "maxfileage",             \
-      "maxcachedfiles", "discardcachedinputratio", "cleansource", "sourcearchivedir", "modifiedbefore",          \
-      "modifiedafter"
+  "path", "maxFilesPerTrigger", "maxBytesPerTrigger", "latestFirst", "fileNameOnly", "maxFileAge",             \
+      "maxCachedFiles", "discardCachedInputRatio", "cleanSource", "sourceArchiveDir", "modifiedBefore",          \
+      "modifiedAfter"
 
-static const char *const json_options_[] = {COMMON_FILE_OPTIONS, "mode", "columnnameofcorruptrecord",
-                                            "timestampformat", "dateformat", "multiline", "timezone", NULL};
+static const char *const json_options_[] = {COMMON_FILE_OPTIONS, "mode", "columnNameOfCorruptRecord",
+                                            "timestampFormat", "dateFormat", "multiLine", "timeZone", NULL};
 /* inferSchema is accepted and ignored: the streaming schema comes from the user,
  * or (schemaInference) from the header names, all STRING, as Spark does without it. */
 static const char *const csv_options_[] = {COMMON_FILE_OPTIONS, "sep", "delimiter", "header", "quote", "escape",
-                                           "nullvalue", "mode", "columnnameofcorruptrecord", "inferschema",
-                                           "timestampformat", "dateformat", "timezone", NULL};
-static const char *const text_options_[] = {COMMON_FILE_OPTIONS, "wholetext", "linesep", NULL};
+                                           "nullValue", "mode", "columnNameOfCorruptRecord", "inferSchema",
+                                           "timestampFormat", "dateFormat", "timeZone", NULL};
+static const char *const text_options_[] = {COMMON_FILE_OPTIONS, "wholetext", "lineSep", NULL};
 
 static int file_bool_opt_(const sp_source_spec *spec, const char *name, bool def, bool *out, spate_error *err) {
   const char *v = sp_source_spec_option(spec, name);

@@ -144,7 +144,7 @@ typedef struct rate_impl {
   int64_t creation_ms, last_ms;
 } rate_impl;
 
-static const char *const rate_options_[] = {"rowspersecond", "rampuptime", "numpartitions", NULL};
+static const char *const rate_options_[] = {"rowsPerSecond", "rampUpTime", "numPartitions", NULL};
 
 /* RateStreamProvider.valueAtSecond. */
 static int64_t value_at_second_(int64_t seconds, int64_t rows_per_sec, int64_t ramp_up) {
@@ -322,7 +322,7 @@ typedef struct rmb_impl {
   char *an_target;     /* AvailableNow: the end offset fixed on the first call */
 } rmb_impl;
 
-static const char *const rmb_options_[] = {"rowsperbatch", "numpartitions", "starttimestamp", "advancemillisperbatch",
+static const char *const rmb_options_[] = {"rowsPerBatch", "numPartitions", "startTimestamp", "advanceMillisPerBatch",
                                            NULL};
 
 static int rmb_create_(const sp_source_spec *spec, sp_source *s, spate_error *err) {

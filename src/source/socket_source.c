@@ -53,7 +53,7 @@ typedef struct sock_impl {
   int read_errno;
 } sock_impl;
 
-static const char *const socket_options_[] = {"host", "port", "includetimestamp", "numpartitions", NULL};
+static const char *const socket_options_[] = {"host", "port", "includeTimestamp", "numPartitions", NULL};
 
 static int oom_(spate_error *err) { return spate_error_set(err, SPATE_ENOMEM, "out of memory"); }
 

@@ -53,7 +53,7 @@ int64_t sp_batch_list_rows(const sp_batch_list *l);
 
 struct sp_source_vtab {
   const char *name;              /* format name */
-  const char *const *options;    /* known option names (lower case), NULL-terminated; "kafka." style
+  const char *const *options;    /* known option names in Spark's spelling (matched case-insensitively), NULL-terminated; "kafka." style
                                     prefixes end with '.' and match any key with that prefix */
   bool replayable;               /* can re-read (start, end] after a restart */
   /* Validate spec, set s->schema (new reference) and s->description, allocate s->impl.

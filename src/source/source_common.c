@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -39,6 +40,24 @@ static bool option_known_(const char *const *valid, const char *key) {
   return false;
 }
 
+/* Case-insensitive edit distance, capped (names are short). */
+static int edit_distance_(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 63 || lb > 63) return 99;
+  int prev[64], cur[64];
+  for (size_t j = 0; j <= lb; j++) prev[j] = (int)j;
+  for (size_t i = 1; i <= la; i++) {
+    cur[0] = (int)i;
+    for (size_t j = 1; j <= lb; j++) {
+      int sub = prev[j - 1] + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+      int del = prev[j] + 1, ins = cur[j - 1] + 1;
+      cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+    }
+    memcpy(prev, cur, sizeof(int) * (lb + 1));
+  }
+  return prev[lb];
+}
+
 int sp_check_options(const char *what, const char *const *valid, int n, const char *const *keys,
                      spate_error *err) {
   for (int i = 0; i < n; i++) {
@@ -46,7 +65,15 @@ int sp_check_options(const char *what, const char *const *valid, int n, const ch
     if (option_known_(valid, keys[i])) continue;
     sp_buf b;
     sp_buf_init(&b);
-    sp_buf_printf(&b, "Unknown option '%s' for %s. Valid options: ", keys[i], what);
+    sp_buf_printf(&b, "Unknown option '%s' for %s. ", keys[i], what);
+    const char *best = NULL;
+    int best_d = 3; /* suggest only close matches (typos) */
+    for (int k = 0; valid && valid[k]; k++) {
+      int d = edit_distance_(keys[i], valid[k]);
+      if (d < best_d) best_d = d, best = valid[k];
+    }
+    if (best) sp_buf_printf(&b, "Did you mean '%s'? ", best);
+    sp_buf_puts(&b, "Valid options: ");
     for (int k = 0; valid && valid[k]; k++) {
       if (k) sp_buf_puts(&b, ", ");
       sp_buf_puts(&b, valid[k]);

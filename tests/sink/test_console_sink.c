@@ -160,7 +160,7 @@ static void test_options_and_registry(void **state) {
   spec.keys = k3;
   assert_int_equal(sp_sink_create(&spec, &s, &err), SPATE_EINVAL);
   assert_string_equal(err.message,
-                      "Unknown option 'rows' for console sink. Valid options: numrows, truncate, checkpointlocation");
+                      "Unknown option 'rows' for console sink. Valid options: numRows, truncate, checkpointLocation");
   spec.format = "parquet";
   spec.noptions = 0;
   assert_int_equal(sp_sink_create(&spec, &s, &err), SPATE_ENOTFOUND);

@@ -248,8 +248,8 @@ static void test_errors(void **state) {
   s = file_sink_(f, "json", 2, k2, v2, NULL, &err, &rc);
   assert_int_equal(rc, SPATE_EINVAL);
   assert_string_equal(err.message,
-                      "Unknown option 'header' for json sink. Valid options: path, checkpointlocation, "
-                      "timestampformat, dateformat, timezone, ignorenullfields, compression");
+                      "Unknown option 'header' for json sink. Valid options: path, checkpointLocation, "
+                      "timestampFormat, dateFormat, timeZone, ignoreNullFields, compression");
   sp_type_unref(st);
 }
 

@@ -407,10 +407,10 @@ static void test_option_errors(void **state) {
   opt_(&u, "path", f->in);
   opt_(&u, "maxFilesPerTriger", "1");
   expect_create_error_(f, "json", &u, schema, SPATE_EINVAL,
-                       "Unknown option 'maxFilesPerTriger' for json source. Valid options: path, maxfilespertrigger, "
-                       "maxbytespertrigger, latestfirst, filenameonly, maxfileage, maxcachedfiles, "
-                       "discardcachedinputratio, cleansource, sourcearchivedir, modifiedbefore, modifiedafter, mode, "
-                       "columnnameofcorruptrecord, timestampformat, dateformat, multiline, timezone");
+                       "Unknown option 'maxFilesPerTriger' for json source. Did you mean 'maxFilesPerTrigger'? Valid options: "
+                       "path, maxFilesPerTrigger, maxBytesPerTrigger, latestFirst, fileNameOnly, maxFileAge, "
+                       "maxCachedFiles, discardCachedInputRatio, cleanSource, sourceArchiveDir, modifiedBefore, "
+                       "modifiedAfter, mode, columnNameOfCorruptRecord, timestampFormat, dateFormat, multiLine, timeZone");
   opts m = {0};
   opt_(&m, "path", f->in);
   opt_(&m, "maxFilesPerTrigger", "0");

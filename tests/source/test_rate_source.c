@@ -186,8 +186,8 @@ static void test_rate_option_errors(void **state) {
   const char *v4[] = {"5"};
   assert_int_equal(create_("rate", 1, k4, v4, &s, &err), SPATE_EINVAL);
   assert_string_equal(err.message,
-                      "Unknown option 'rowsPerBatch' for rate source. Valid options: rowspersecond, rampuptime, "
-                      "numpartitions");
+                      "Unknown option 'rowsPerBatch' for rate source. Valid options: rowsPerSecond, rampUpTime, "
+                      "numPartitions");
   assert_int_equal(create_("rate-micro-batch", 0, NULL, NULL, &s, &err), SPATE_EINVAL);
   assert_string_equal(err.message, "Invalid value '0'. The option 'rowsPerBatch' must be positive");
   const char *k5[] = {"rowsPerBatch", "startTimestamp"};
