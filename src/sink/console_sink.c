@@ -138,7 +138,7 @@ static int console_add_batch_(sp_sink *s, int64_t batch_id, const sp_batch *cons
                   "Batch: %lld\n"
                   "-------------------------------------------\n",
                   (long long)batch_id);
-    sp_show_format(all, ci->num_rows, ci->truncate, ci->timezone, &b);
+    sp_show_format_null(all, ci->num_rows, ci->truncate, ci->timezone, "NULL", &b); /* Spark 3.5 show() */
     if (sp_buf_check(&b)) {
       rc = oom_(err);
     } else {

@@ -80,7 +80,7 @@ static void test_two_partitions_exact_text(void **state) {
                       "+--------------------+-----+\n"
                       "|               hello|    2|\n"
                       "|a-rather-long-wor...|   10|\n"
-                      "|                null|    1|\n"
+                      "|                NULL|    1|\n"
                       "+--------------------+-----+\n"
                       "\n");
   sp_batch_free(p[0]);
