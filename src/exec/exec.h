@@ -37,12 +37,21 @@ int sp_agg_exec_partial(const sp_agg_exec *ex, const sp_batch *in, const sp_eval
  * partial batches, restore and update the state store of p for batch `batch_id`
  * (load version batch_id, commit batch_id + 1) and produce the rows the output
  * mode emits (keys + aggregate results, the AGGREGATE node's schema). */
+/* Watermarks of one batch (spark-semantics.md §5.4, 3.4+ rule), in ms: rows whose
+ * event-time key is <= late_ms are dropped before the state merge; keys whose event
+ * time is <= evict_ms leave the state (Append: emitted then). Ignored when the
+ * aggregate has no event-time key (node->et_col < 0) and in Complete mode. */
+typedef struct sp_agg_watermark {
+  bool enabled;
+  int64_t late_ms, evict_ms;
+} sp_agg_watermark;
 int sp_agg_exec_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *const *partials, int npartials,
-                      sp_output_mode mode, sp_batch **out, spate_error *err);
+                      sp_output_mode mode, const sp_agg_watermark *wm, sp_batch **out, spate_error *err);
 
 /* State metrics summed over partitions (stateOperators in progress). */
 typedef struct sp_state_metrics {
   int64_t num_rows_total, num_rows_updated, num_rows_removed, memory_used_bytes;
+  int64_t num_rows_dropped_by_watermark; /* partial-aggregate rows, this batch */
   int64_t commit_time_ms;
 } sp_state_metrics;
 void sp_agg_exec_metrics(const sp_agg_exec *ex, sp_state_metrics *m);

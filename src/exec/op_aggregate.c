@@ -34,6 +34,7 @@ struct sp_agg_exec {
   sp_type *part_schema; /* keys + buffers */
   sp_state_store **stores;
   int64_t *commit_ms;
+  int64_t *dropped;     /* per partition: rows dropped by the watermark in the last batch */
 };
 
 static int oom_(spate_error *err) { return spate_error_set(err, SPATE_ENOMEM, "out of memory"); }
@@ -44,6 +45,7 @@ void sp_agg_exec_free(sp_agg_exec *ex) {
     for (int p = 0; p < ex->nparts; p++) sp_state_store_close(ex->stores[p]);
   free(ex->stores);
   free(ex->commit_ms);
+  free(ex->dropped);
   free(ex->specs);
   sp_type_unref(ex->key_schema);
   sp_type_unref(ex->buf_schema);
@@ -68,8 +70,9 @@ int sp_agg_exec_new(const sp_node *n, int num_partitions, const char *state_dir,
   ex->specs = calloc((size_t)n->naggs + 1, sizeof *ex->specs);
   ex->stores = calloc((size_t)num_partitions, sizeof *ex->stores);
   ex->commit_ms = calloc((size_t)num_partitions, sizeof *ex->commit_ms);
+  ex->dropped = calloc((size_t)num_partitions, sizeof *ex->dropped);
   ex->key_schema = sp_type_struct_new(n->nkeys);
-  if (!ex->state_dir || !ex->specs || !ex->stores || !ex->commit_ms || !ex->key_schema) goto oom;
+  if (!ex->state_dir || !ex->specs || !ex->stores || !ex->commit_ms || !ex->dropped || !ex->key_schema) goto oom;
   for (int k = 0; k < n->nkeys; k++)
     sp_type_struct_set(ex->key_schema, k, n->schema->fields[k].name, sp_type_ref(n->keys[k]->type), true);
   for (int j = 0; j < n->naggs; j++) {
@@ -245,6 +248,95 @@ static int result_batch_(sp_agg_exec *ex, sp_vec **keys, sp_vec **bufs, int64_t 
   return rc;
 }
 
+/* Event time (µs) of row r of the event-time key column, false when NULL. A window
+ * key is timed by its end (Spark: "window.end <= watermark" is late). */
+static bool key_time_(const sp_vec *k, bool window, int64_t r, int64_t *us) {
+  if (sp_vec_is_null(k, r)) return false;
+  if (window) {
+    const sp_vec *end = k->children[1];
+    if (sp_vec_is_null(end, r)) return false;
+    *us = sp_vec_i64(end)[r];
+  } else {
+    *us = sp_vec_i64(k)[r];
+  }
+  return true;
+}
+
+/* Rows of a partial batch whose key time is after the late watermark (or NULL). */
+static sp_batch *drop_late_(const sp_agg_exec *ex, const sp_batch *b, int64_t late_us, int64_t *dropped) {
+  int32_t *idx = malloc((size_t)(b->nrows ? b->nrows : 1) * sizeof *idx);
+  if (!idx) return NULL;
+  const sp_vec *k = b->cols[ex->node->et_col];
+  int64_t m = 0;
+  for (int64_t r = 0; r < b->nrows; r++) {
+    int64_t t;
+    if (key_time_(k, ex->node->et_window, r, &t) && t <= late_us)
+      (*dropped)++;
+    else
+      idx[m++] = (int32_t)r;
+  }
+  sp_batch *out = sp_batch_take(b, idx, m);
+  free(idx);
+  return out;
+}
+
+/* Remove every key with event time <= evict_us from the store; with `emit`, decode
+ * the removed keys and buffers into ks/bs (appended). */
+static int evict_(sp_agg_exec *ex, int p, sp_state_store *store, int64_t evict_us, bool emit, sp_vec **ks,
+                  sp_vec **bs, int64_t *nemitted, spate_error *err) {
+  const sp_node *n = ex->node;
+  int nk = n->nkeys, nb = ex->nbuf;
+  sp_vec *tk[64];
+  memset(tk, 0, sizeof tk);
+  sp_buf keys;
+  sp_buf_init(&keys);
+  int32_t *lens = NULL;
+  int64_t nev = 0, cap = 0;
+  int rc = 0;
+  for (int k = 0; k < nk && !rc; k++)
+    if (!(tk[k] = sp_vec_new(ex->key_schema->fields[k].type, 0))) rc = oom_(err);
+  sp_state_iter it;
+  sp_state_iter_init(&it, store);
+  const void *kp, *vp;
+  size_t kl, vl;
+  while (!rc && sp_state_iter_next(&it, &kp, &kl, &vp, &vl)) {
+    for (int k = 0; k < nk; k++) sp_vec_reset(tk[k]);
+    if (sp_row_decode(kp, kl, tk, nk) < 0) {
+      rc = spate_error_set(err, SPATE_ECHECKPOINT, "state store %s/%d: corrupt key", ex->state_dir, p);
+      break;
+    }
+    int64_t t;
+    if (!key_time_(tk[n->et_col], n->et_window, 0, &t) || t > evict_us) continue;
+    if (emit && (sp_row_decode(kp, kl, ks, nk) < 0 || sp_row_decode(vp, vl, bs, nb) < 0)) {
+      rc = spate_error_set(err, SPATE_ECHECKPOINT, "state store %s/%d: corrupt entry", ex->state_dir, p);
+      break;
+    }
+    if (nev == cap) {
+      cap = cap ? cap * 2 : 64;
+      int32_t *nl = realloc(lens, (size_t)cap * sizeof *nl);
+      if (!nl) {
+        rc = oom_(err);
+        break;
+      }
+      lens = nl;
+    }
+    lens[nev++] = (int32_t)kl;
+    sp_buf_append(&keys, kp, kl);
+  }
+  if (!rc && sp_buf_check(&keys)) rc = oom_(err);
+  /* Remove after the scan: the iterator does not survive removals. */
+  size_t off = 0;
+  for (int64_t i = 0; i < nev && !rc; i++) {
+    if (sp_state_store_remove(store, keys.data + off, (size_t)lens[i])) rc = oom_(err);
+    off += (size_t)lens[i];
+  }
+  if (emit) *nemitted += nev;
+  for (int k = 0; k < nk; k++) sp_vec_free(tk[k]);
+  sp_buf_free(&keys);
+  free(lens);
+  return rc;
+}
+
 static int64_t now_ms_(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -252,9 +344,11 @@ static int64_t now_ms_(void) {
 }
 
 int sp_agg_exec_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *const *partials, int npartials,
-                      sp_output_mode mode, sp_batch **out, spate_error *err) {
+                      sp_output_mode mode, const sp_agg_watermark *wm, sp_batch **out, spate_error *err) {
   const sp_node *n = ex->node;
   int nk = n->nkeys;
+  bool use_wm = wm && wm->enabled && n->et_col >= 0 && mode != SP_MODE_COMPLETE;
+  ex->dropped[p] = 0;
   int rc = open_store_(ex, p, batch_id, err);
   if (rc) return rc;
   sp_state_store *store = ex->stores[p];
@@ -271,7 +365,18 @@ int sp_agg_exec_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *const 
   }
   for (int i = 0; i < npartials && !rc; i++) {
     if (!partials[i]) continue;
-    if (sp_agg_merge(t, partials[i]->cols, partials[i]->cols + nk, partials[i]->nrows)) rc = oom_(err);
+    sp_batch *kept = NULL;
+    const sp_batch *b = partials[i];
+    if (use_wm) {
+      /* Late rows: key time <= the previous batch's watermark (§5.4). */
+      if (!(kept = drop_late_(ex, partials[i], wm->late_ms * 1000, &ex->dropped[p]))) {
+        rc = oom_(err);
+        break;
+      }
+      b = kept;
+    }
+    if (sp_agg_merge(t, b->cols, b->cols + nk, b->nrows)) rc = oom_(err);
+    sp_batch_free(kept);
   }
   if (rc) goto done;
   int64_t ng = sp_agg_ngroups(t);
@@ -328,9 +433,37 @@ int sp_agg_exec_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *const 
       goto done;
     }
   }
+  /* Evict before the commit so removals are part of version batch_id + 1. Append
+   * emits the evicted (final) rows; Update removes them silently. */
+  sp_vec *eks[64], *ebs[64];
+  memset(eks, 0, sizeof eks);
+  memset(ebs, 0, sizeof ebs);
+  int64_t nemitted = 0;
+  if (use_wm) {
+    bool emit = mode == SP_MODE_APPEND;
+    if (ex->nbuf > 64) {
+      rc = spate_error_set(err, SPATE_EUNSUPPORTED, "too many aggregate buffers");
+      goto done;
+    }
+    for (int k = 0; k < nk && emit && !rc; k++)
+      if (!(eks[k] = sp_vec_new(ex->key_schema->fields[k].type, 16))) rc = oom_(err);
+    for (int b = 0; b < ex->nbuf && emit && !rc; b++)
+      if (!(ebs[b] = sp_vec_new(ex->buf_schema->fields[b].type, 16))) rc = oom_(err);
+    if (!rc) rc = evict_(ex, p, store, wm->evict_ms * 1000, emit, eks, ebs, &nemitted, err);
+    if (rc) {
+      for (int k = 0; k < nk; k++) sp_vec_free(eks[k]);
+      for (int b = 0; b < ex->nbuf; b++) sp_vec_free(ebs[b]);
+      sp_state_store_close(store);
+      ex->stores[p] = NULL;
+      goto done;
+    }
+  }
   int64_t t0 = now_ms_();
   rc = sp_state_store_commit(store, err);
   ex->commit_ms[p] = now_ms_() - t0;
+  if (!rc && mode == SP_MODE_APPEND && use_wm) rc = result_batch_(ex, eks, ebs, nemitted, out, err);
+  for (int k = 0; k < nk; k++) sp_vec_free(eks[k]);
+  for (int b = 0; b < ex->nbuf; b++) sp_vec_free(ebs[b]);
   if (rc) {
     sp_state_store_close(store);
     ex->stores[p] = NULL;
@@ -367,8 +500,8 @@ int sp_agg_exec_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *const 
     if (!rc) rc = result_batch_(ex, ks, bs, m, out, err);
     for (int k = 0; k < nk; k++) sp_vec_free(ks[k]);
     for (int b = 0; b < nb; b++) sp_vec_free(bs[b]);
-  } else {
-    /* Update: the keys changed in this batch. (Append needs a watermark: event-time issue.) */
+  } else if (mode == SP_MODE_UPDATE) {
+    /* Update: the keys changed in this batch (evicted ones included: they changed). */
     rc = result_batch_(ex, keys, bufs, ng, out, err);
   }
 done:
@@ -395,5 +528,6 @@ void sp_agg_exec_metrics(const sp_agg_exec *ex, sp_state_metrics *m) {
     m->num_rows_removed += sp_state_store_num_removed(s);
     m->memory_used_bytes += sp_state_store_memory_bytes(s);
     m->commit_time_ms += ex->commit_ms[p];
+    m->num_rows_dropped_by_watermark += ex->dropped[p];
   }
 }

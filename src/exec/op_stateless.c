@@ -3,6 +3,11 @@
  * explode_outer) on one batch. WATERMARK nodes pass batches through unchanged and
  * are handled by the runtime, which gathers their event-time statistics.
  *
+ * TIME_WINDOW (Spark's TimeWindowing): for time t, lastStart = t - ((t - start)
+ * mod slide); candidates lastStart - i*slide for i < ceil(duration/slide), kept
+ * when start_i <= t < start_i + duration. The child's columns are gathered by
+ * parent-row index; rows with a NULL time produce nothing.
+ *
  * PROJECT with a generator: the generator's array argument is evaluated once;
  * each input row r yields one output row per element (explode_outer: one NULL
  * row for a NULL or empty array). Other columns are evaluated over the input rows
@@ -128,10 +133,82 @@ done:
   return rc;
 }
 
+static int64_t floor_mod_(int64_t a, int64_t b) {
+  int64_t m = a % b;
+  return m < 0 ? m + b : m;
+}
+
+static int exec_time_window_(const sp_node *n, const sp_batch *in, const sp_eval_ctx *ctx, sp_batch **out,
+                             spate_error *err) {
+  const sp_expr *te;
+  int64_t dur, slide, start;
+  if (!sp_expr_as_window(n->win_expr, &te, &dur, &slide, &start) || slide <= 0 || dur <= 0)
+    return spate_error_set(err, SPATE_ESTATE, "TIME_WINDOW node without a window() expression");
+  sp_value_ref tr = {0};
+  int rc = sp_expr_eval(te, in, ctx, &tr, err);
+  if (rc) return rc;
+  const sp_vec *tv = tr.vec;
+  int64_t per = (dur + slide - 1) / slide;
+  int64_t cap = in->nrows * per;
+  int32_t *parent = malloc((size_t)(cap ? cap : 1) * sizeof *parent);
+  int64_t *ws = malloc((size_t)(cap ? cap : 1) * sizeof *ws);
+  int nin = in->ncols, nc = n->schema->nfields;
+  sp_vec **cols = calloc((size_t)nc + 1, sizeof *cols);
+  sp_vec *w = NULL;
+  if (!parent || !ws || !cols) {
+    rc = oom_(err);
+    goto done;
+  }
+  int64_t k = 0;
+  const int64_t *t = sp_vec_i64(tv);
+  for (int64_t r = 0; r < in->nrows; r++) {
+    if (sp_vec_is_null(tv, r)) continue;
+    int64_t last = t[r] - floor_mod_(t[r] - start, slide);
+    for (int64_t i = 0; i < per; i++) {
+      int64_t s0 = last - i * slide;
+      if (s0 <= t[r] && t[r] < s0 + dur) {
+        parent[k] = (int32_t)r;
+        ws[k++] = s0;
+      }
+    }
+  }
+  for (int c = 0; c < nin && !rc; c++)
+    if (!(cols[c] = sp_vec_take(in->cols[c], parent, k))) rc = oom_(err);
+  if (rc) goto done;
+  w = sp_vec_new(n->schema->fields[nc - 1].type, k);
+  if (!w) {
+    rc = oom_(err);
+    goto done;
+  }
+  for (int64_t j = 0; j < k; j++) {
+    sp_vec_append_i64(w->children[0], ws[j]);
+    sp_vec_append_i64(w->children[1], ws[j] + dur);
+    sp_vec_struct_append(w, true);
+  }
+  if (sp_vec_check(w)) {
+    rc = oom_(err);
+    goto done;
+  }
+  cols[nc - 1] = w;
+  w = NULL;
+  *out = sp_batch_from(n->schema, cols, nc, k);
+  if (!*out) rc = oom_(err);
+done:
+  if (rc && cols)
+    for (int c = 0; c < nc; c++) sp_vec_free(cols[c]);
+  sp_vec_free(w);
+  free(cols);
+  free(parent);
+  free(ws);
+  sp_value_ref_release(&tr);
+  return rc;
+}
+
 int sp_exec_node(const sp_node *n, const sp_batch *in, const sp_eval_ctx *ctx, sp_batch **out, spate_error *err) {
   switch (n->kind) {
     case SP_NODE_FILTER: return exec_filter_(n, in, ctx, out, err);
     case SP_NODE_PROJECT: return exec_project_(n, in, ctx, out, err);
+    case SP_NODE_TIME_WINDOW: return exec_time_window_(n, in, ctx, out, err);
     default:
       return spate_error_set(err, SPATE_ESTATE, "node kind %d is not a stateless operator", (int)n->kind);
   }

@@ -1360,10 +1360,12 @@ static int bind_window_(binder *b, const sp_ast_expr *a, sp_expr **out) {
   if (slide <= 0 || slide > dur)
     return err_at_(b, SPATE_EANALYSIS, a->pos, "The slide duration must be greater than 0 and not exceed the window "
                    "duration.");
-  if (slide != dur)
-    return err_at_(b, SPATE_EUNSUPPORTED, a->pos,
-                   "sliding windows (slide duration != window duration) produce several rows per input row and are "
-                   "not supported as a scalar expression");
+  /* Spark: |startTime| < slide. Sliding windows (slide != duration) yield several rows
+   * per input row: the planner expands them (TIME_WINDOW node) where they are GROUP BY
+   * keys and rejects them elsewhere (sp_expr_has_sliding_window). */
+  if (start <= -slide || start >= slide)
+    return err_at_(b, SPATE_EANALYSIS, a->pos,
+                   "The absolute value of start time must be less than the slide duration.");
   sp_expr *ts = NULL;
   rc = bind_(b, a->args[0], false, &ts);
   if (rc) return rc;

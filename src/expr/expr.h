@@ -82,6 +82,13 @@ typedef struct sp_bind_ctx {
  * mean one of the following? [...]"). */
 int sp_expr_bind(const sp_bind_ctx *ctx, const sp_ast_expr *ast, sp_expr **out, spate_error *err);
 void sp_expr_free(sp_expr *e);
+/* If e is a bound window(time, duration, slide, start) call: its TIMESTAMP argument
+ * and the durations in microseconds (src/expr/inspect.c). */
+bool sp_expr_as_window(const sp_expr *e, const sp_expr **time, int64_t *duration_us, int64_t *slide_us,
+                       int64_t *start_us);
+/* True if e contains a window(...) call whose slide differs from its duration
+ * (several rows per input row: only valid as a GROUP BY key). */
+bool sp_expr_has_sliding_window(const sp_expr *e);
 /* Append e as text, Spark plan-string style ("(a + 1)", "CAST(x AS BIGINT)",
  * "count(1)"); column names come from `input` (the schema e is bound against).
  * For `spate explain`; not for hot paths (src/expr/explain.c). */

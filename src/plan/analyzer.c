@@ -35,6 +35,7 @@ static sp_node *node_new_(sp_node_kind kind, sp_node *child) {
   n->child = child;
   n->gen_index = -1;
   n->wm_column = -1;
+  n->et_col = -1;
   return n;
 }
 
@@ -43,6 +44,7 @@ static void node_free_(sp_node *n) {
     sp_node *c = n->child;
     sp_type_unref(n->schema);
     sp_expr_free(n->predicate);
+    sp_expr_free(n->win_expr);
     for (int i = 0; i < n->nexprs; i++) sp_expr_free(n->exprs[i]);
     free(n->exprs);
     for (int i = 0; i < n->nkeys; i++) sp_expr_free(n->keys[i]);
@@ -361,10 +363,32 @@ static bool has_agg_ast_(const sp_ast_expr *e) {
  * columns, AGG nodes become aggregate-result columns (added to node->aggs). */
 static int rewrite_over_agg_(sp_expr **slot, sp_node *agg, const char *text, spate_error *err) {
   sp_expr *e = *slot;
+  /* window(...) written again in the SELECT list: the TIME_WINDOW node's column. */
+  const sp_node *tw = agg->child;
+  int win_col = tw->kind == SP_NODE_TIME_WINDOW ? tw->schema->nfields - 1 : -1;
+  bool is_win = win_col >= 0 && sp_expr_equal(e, tw->win_expr);
   for (int k = 0; k < agg->nkeys; k++) {
-    if (sp_expr_equal(e, agg->keys[k])) {
+    const sp_expr *key = agg->keys[k];
+    bool same = sp_expr_equal(e, key) ||
+                (is_win && key->kind == SP_EXPR_COLUMN && key->npath == 0 && key->column == win_col);
+    /* `window.start` over the key `window`: a field of the key column. */
+    bool field = !same && e->kind == SP_EXPR_COLUMN && e->npath > 0 && key->kind == SP_EXPR_COLUMN &&
+                 key->npath == 0 && key->column == e->column;
+    if (same || field) {
       sp_expr *c = column_ref_(agg->schema, k, e->pos);
       if (!c) return oom_(err);
+      if (field) {
+        c->path = malloc((size_t)e->npath * sizeof *c->path);
+        if (!c->path) {
+          sp_expr_free(c);
+          return oom_(err);
+        }
+        memcpy(c->path, e->path, (size_t)e->npath * sizeof *c->path);
+        c->npath = e->npath;
+        sp_type_unref(c->type);
+        c->type = sp_type_ref(e->type);
+        c->nullable = true;
+      }
       sp_expr_free(e);
       *slot = c;
       return 0;
@@ -411,6 +435,17 @@ static int rewrite_over_agg_(sp_expr **slot, sp_node *agg, const char *text, spa
   return 0;
 }
 
+/* GROUP BY item k; a name that is not a column of `in` may be a select-list alias
+ * (spark.sql.groupByAliases). */
+static const sp_ast_expr *group_key_ast_(const sp_ast_select *sel, int k, const sp_type *in) {
+  const sp_ast_expr *g = sel->group_by[k];
+  if (g->kind == SP_AST_COLUMN && g->nparts == 1 && sp_type_field_index(in, g->parts[0]) < 0) {
+    for (int i = 0; i < sel->nitems; i++)
+      if (sel->items[i].alias && strcasecmp(sel->items[i].alias, g->parts[0]) == 0) g = sel->items[i].expr;
+  }
+  return g;
+}
+
 static int analyze_aggregate_(actx *a, const sp_ast_select *sel, const char *text, sp_node *child,
                               sp_node **out, spate_error *err) {
   const sp_conf *conf = a->opts->conf;
@@ -433,11 +468,47 @@ static int analyze_aggregate_(actx *a, const sp_ast_select *sel, const char *tex
     goto done;
   }
   for (int k = 0; k < sel->ngroup_by; k++) {
-    const sp_ast_expr *g = sel->group_by[k];
-    /* GROUP BY may name a select-list alias (spark.sql.groupByAliases). */
-    if (g->kind == SP_AST_COLUMN && g->nparts == 1 && sp_type_field_index(child->schema, g->parts[0]) < 0) {
-      for (int i = 0; i < sel->nitems; i++)
-        if (sel->items[i].alias && strcasecmp(sel->items[i].alias, g->parts[0]) == 0) g = sel->items[i].expr;
+    const sp_ast_expr *g = group_key_ast_(sel, k, child->schema);
+    if (g->kind == SP_AST_FUNC && g->name && !strcasecmp(g->name, "window")) {
+      /* A time window key: expand rows in a TIME_WINDOW node under the aggregate
+       * and group by its `window` column (Spark's TimeWindowing rule). */
+      if (child->kind == SP_NODE_TIME_WINDOW) {
+        rc = sp_sql_error_at(err, SPATE_EANALYSIS, text, g->pos,
+                             "Multiple time/session window expressions would result in a cartesian product of "
+                             "rows, therefore they are currently not supported.");
+        goto done;
+      }
+      sp_expr *w = NULL;
+      rc = sp_expr_bind(&bc, g, &w, err);
+      if (rc) goto done;
+      sp_node *tw = node_new_(SP_NODE_TIME_WINDOW, child);
+      int nin = child->schema->nfields;
+      sp_type *st = tw ? sp_type_struct_new(nin + 1) : NULL;
+      if (!st) {
+        sp_expr_free(w);
+        free(tw);
+        rc = oom_(err);
+        goto done;
+      }
+      for (int i = 0; i < nin; i++)
+        sp_type_struct_set(st, i, child->schema->fields[i].name, sp_type_ref(child->schema->fields[i].type),
+                           child->schema->fields[i].nullable);
+      sp_type_struct_set(st, nin, "window", sp_type_ref(w->type), true);
+      tw->schema = st;
+      tw->win_expr = w;
+      agg->child = tw;
+      child = tw;
+      bc.input = child->schema;
+      if (!(agg->keys[k] = column_ref_(child->schema, nin, g->pos))) {
+        rc = oom_(err);
+        goto done;
+      }
+      agg->nkeys++;
+      if (!(key_names[k] = strdup("window"))) {
+        rc = oom_(err);
+        goto done;
+      }
+      continue;
     }
     rc = sp_expr_bind(&bc, g, &agg->keys[k], err);
     if (rc) goto done;
@@ -594,6 +665,13 @@ static int analyze_select_(actx *a, const sp_ast_select *sel, const char *text, 
   item_list items = {0};
   rc = bind_items_(sel, node->schema, text, a->opts->conf, false, &items, err);
   if (rc) goto fail;
+  for (int i = 0; i < items.n; i++)
+    if (sp_expr_has_sliding_window(items.exprs[i])) {
+      rc = sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, items.exprs[i]->pos,
+                           "a sliding window (slide duration != window duration) yields several rows per input "
+                           "row; use it as a GROUP BY key");
+      goto fail;
+    }
   sp_node *p = node_new_(SP_NODE_PROJECT, node);
   if (!p) {
     rc = oom_(err);
@@ -643,6 +721,7 @@ int sp_analyze(const sp_analyze_opts *opts, const sp_ast_select *select, const c
     return sp_sql_error_at(err, SPATE_EANALYSIS, text, select->pos,
                            "Queries without streaming sources cannot be executed with writeStream.start()");
   }
+  sp_plan_event_time(plan);
   if (sp_plan_prune_columns(plan)) {
     sp_plan_free(plan);
     return oom_(err);
@@ -654,8 +733,9 @@ int sp_analyze(const sp_analyze_opts *opts, const sp_ast_select *select, const c
 /* ---- output mode rules (UnsupportedOperationChecker) ---- */
 
 int sp_plan_check_output_mode(const sp_plan *p, sp_output_mode mode, const sp_sink_vtab *sink, spate_error *err) {
+  const sp_node *agg = sp_plan_aggregate(p);
   if (p->has_aggregate) {
-    if (mode == SP_MODE_APPEND) {
+    if (mode == SP_MODE_APPEND && (!agg || agg->et_col < 0)) {
       /* Append needs a watermark on a grouping key (issue: event time). */
       return spate_error_set(err, SPATE_EANALYSIS,
                              "Append output mode not supported when there are streaming aggregations on streaming "
@@ -709,6 +789,11 @@ static void explain_node_(const sp_plan *p, const sp_node *n, int depth, sp_buf 
       sp_buf_printf(out, "%s [", n->gen_index >= 0 ? "Generate+Project" : "Project");
       explain_list_(n->exprs, n->nexprs, in, n->schema, out);
       sp_buf_puts(out, "]\n");
+      break;
+    case SP_NODE_TIME_WINDOW:
+      sp_buf_puts(out, "TimeWindow [");
+      sp_expr_explain(n->win_expr, in, out);
+      sp_buf_puts(out, " AS window]\n");
       break;
     case SP_NODE_AGGREGATE:
       sp_buf_printf(out, "StatefulAggregate [stateful operator %d] keys=[", n->op_id);

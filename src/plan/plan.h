@@ -51,6 +51,7 @@ typedef enum sp_node_kind {
   SP_NODE_FILTER,
   SP_NODE_PROJECT,
   SP_NODE_AGGREGATE,
+  SP_NODE_TIME_WINDOW,
 } sp_node_kind;
 
 typedef struct sp_node sp_node;
@@ -75,6 +76,17 @@ struct sp_node {
   sp_expr **aggs;         /* SP_EXPR_AGG nodes; args bound against the child schema */
   int naggs;
   int op_id;              /* stateful operator id (state/<op_id>/) */
+  /* TIME_WINDOW (Spark's TimeWindowing: Expand + Filter): output = the child's
+   * columns + `window` STRUCT<start, end>, one row per window that covers the row's
+   * time (tumbling: one; sliding: up to ceil(duration/slide)); rows whose time is
+   * NULL are dropped. win_expr is the bound window(...) call (sp_expr_as_window). */
+  sp_expr *win_expr;
+  /* Event-time lineage (set by sp_analyze for every node): the output column that
+   * carries the watermarked event time, or -1; et_window: that column is a window
+   * STRUCT and its `end` is the time compared with the watermark. For AGGREGATE,
+   * et_col is the index of the event-time grouping key (state eviction, append). */
+  int et_col;
+  bool et_window;
 };
 
 typedef struct sp_plan {
@@ -100,6 +112,12 @@ void sp_plan_free(sp_plan *p);
  * the sink's supported modes; errors carry Spark's messages (spark-semantics.md §3). */
 int sp_plan_check_output_mode(const sp_plan *p, sp_output_mode mode, const sp_sink_vtab *sink,
                               spate_error *err);
+
+/* Event-time lineage: set et_col / et_window of every node (src/plan/event_time.c).
+ * Called by sp_analyze. */
+void sp_plan_event_time(sp_plan *p);
+/* The (single) AGGREGATE node of the plan, or NULL. */
+const sp_node *sp_plan_aggregate(const sp_plan *p);
 
 /* Column pruning: tell each source which of its columns the plan reads
  * (src/plan/prune.c). Called by sp_analyze; 0 or SPATE_ENOMEM. */

@@ -50,6 +50,11 @@ static int prune_node_(sp_plan *p, const sp_node *node, const bool *need, bool *
       for (int i = 0; i < node->nexprs; i++)
         if (!need || need[i] || i == node->gen_index) mark_expr_(node->exprs[i], req, nin);
       break;
+    case SP_NODE_TIME_WINDOW:
+      /* Child columns pass through; the window needs its time column. */
+      for (int i = 0; i < nin && i < nout; i++) req[i] = !need || need[i];
+      mark_expr_(node->win_expr, req, nin);
+      break;
     case SP_NODE_AGGREGATE:
       /* Every key and aggregate shapes the state: all are needed. */
       for (int i = 0; i < node->nkeys; i++) mark_expr_(node->keys[i], req, nin);

@@ -71,7 +71,7 @@ char *sp_progress_json(const sp_progress *p, bool pretty) {
     json_object_set_new(s, "allRemovalsTimeMs", json_integer(0));
     json_object_set_new(s, "commitTimeMs", json_integer(p->state.commit_time_ms));
     json_object_set_new(s, "memoryUsedBytes", json_integer(p->state.memory_used_bytes));
-    json_object_set_new(s, "numRowsDroppedByWatermark", json_integer(0));
+    json_object_set_new(s, "numRowsDroppedByWatermark", json_integer(p->state.num_rows_dropped_by_watermark));
     json_object_set_new(s, "numShufflePartitions", json_integer(p->num_shuffle_partitions));
     json_object_set_new(s, "numStateStoreInstances", json_integer(p->num_shuffle_partitions));
     json_array_append_new(so, s);

@@ -159,6 +159,7 @@ typedef struct batch_run {
   /* event-time statistics per input partition (first WATERMARK node) */
   int64_t *et_max, *et_min, *et_sum, *et_cnt;
   int wm_at;
+  sp_agg_watermark wm;        /* late/eviction watermarks of this batch */
 } batch_run;
 
 static int run_nodes_(batch_run *r, int from, int to, sp_batch **b, int input, spate_error *err) {
@@ -216,7 +217,7 @@ static int reduce_task_(void *arg, int p, spate_error *err) {
   sp_batch **mine = r->partials_of + (size_t)p * (size_t)r->ninputs;
   for (int i = 0; i < r->ninputs; i++) mine[i] = r->partials[i][p];
   sp_batch *out = NULL;
-  int rc = sp_agg_exec_final(r->q->agg, p, r->batch_id, mine, r->ninputs, r->q->mode, &out, err);
+  int rc = sp_agg_exec_final(r->q->agg, p, r->batch_id, mine, r->ninputs, r->q->mode, &r->wm, &out, err);
   if (rc) return rc;
   rc = run_nodes_(r, r->agg_at + 1, r->nnodes, &out, -1, err);
   if (rc) {
@@ -235,12 +236,13 @@ typedef struct batch_stats {
   int64_t output_rows;
 } batch_stats;
 
-static int execute_batch_(spate_query *q, int64_t batch_id, int64_t batch_ts_ms, char **starts, char **ends,
-                          batch_stats *st, spate_error *err) {
+static int execute_batch_(spate_query *q, int64_t batch_id, int64_t batch_ts_ms, const sp_agg_watermark *wm,
+                          char **starts, char **ends, batch_stats *st, spate_error *err) {
   batch_run r;
   memset(&r, 0, sizeof r);
   r.q = q;
   r.batch_id = batch_id;
+  r.wm = *wm;
   r.nnodes = chain_(q->plan, r.nodes, MAX_CHAIN);
   r.agg_at = -1;
   r.wm_at = -1;
@@ -397,6 +399,7 @@ static int write_offsets_(spate_query *q, int64_t batch_id, int64_t wm_ms, int64
 typedef struct loop_state {
   int64_t batch_id;       /* id of the next batch to run */
   int64_t watermark_ms;   /* watermark for the next batch */
+  int64_t prev_wm_ms;     /* watermark the last batch ran with: the next batch's late-row filter */
   char **starts;          /* per source: end offset of the last committed batch (or NULL) */
   /* recovery: an uncommitted batch to re-run */
   bool replay;
@@ -460,6 +463,7 @@ static int recover_(spate_query *q, loop_state *ls, spate_error *err) {
       for (int i = 0; i < ns; i++) ls->starts[i] = last.source_offsets[i] ? strdup(last.source_offsets[i]) : NULL;
       ls->batch_id = L + 1;
       ls->watermark_ms = next_wm > last.batch_watermark_ms ? next_wm : last.batch_watermark_ms;
+      ls->prev_wm_ms = last.batch_watermark_ms;
     }
     sp_offset_entry_free(&last);
     return rc;
@@ -480,6 +484,7 @@ static int recover_(spate_query *q, loop_state *ls, spate_error *err) {
       return rc;
     }
     for (int i = 0; i < ns; i++) ls->starts[i] = prev.source_offsets[i] ? strdup(prev.source_offsets[i]) : NULL;
+    ls->prev_wm_ms = prev.batch_watermark_ms;
     sp_offset_entry_free(&prev);
   }
   ls->batch_id = L;
@@ -517,6 +522,16 @@ static int open_execution_(spate_query *q, spate_error *err) {
     if (rc) return rc;
   }
   return 0;
+}
+
+/* Spark's shouldRunAnotherBatch for a streaming aggregation: the aggregate can evict
+ * by event time (Append/Update) and the new watermark passed the last eviction one. */
+static bool wants_no_data_batch_(const spate_query *q, const loop_state *ls) {
+  const char *on = sp_conf_get(&q->conf, "spark.sql.streaming.noDataMicroBatches.enabled");
+  if (on && strcasecmp(on, "false") == 0) return false;
+  const sp_node *agg = sp_plan_aggregate(q->plan);
+  if (!agg || agg->et_col < 0 || q->mode == SP_MODE_COMPLETE) return false;
+  return ls->watermark_ms > ls->prev_wm_ms;
 }
 
 static int run_loop_(spate_query *q, spate_error *err) {
@@ -586,7 +601,10 @@ static int run_loop_(spate_query *q, spate_error *err) {
     bool has_data = false;
     for (int i = 0; i < ns; i++)
       if (ends[i] && (!ls.starts[i] || strcmp(ends[i], ls.starts[i]) != 0)) has_data = true;
-    if (!has_data && !replaying) {
+    /* A no-data batch runs when the watermark moved past the one the last batch
+     * evicted with, so windows close without new input (spark-semantics.md §4.6). */
+    bool no_data_batch = !has_data && !replaying && wants_no_data_batch_(q, &ls);
+    if (!has_data && !replaying && !no_data_batch) {
       /* 3. No new data. */
       pthread_mutex_lock(&q->mu);
       q->idle_seq = seq;
@@ -607,10 +625,11 @@ static int run_loop_(spate_query *q, spate_error *err) {
     }
     int64_t d_wal = sp_mono_ms() - mono1;
     /* 5. Execute. */
-    set_status_(q, "Processing new data", true, true);
+    set_status_(q, no_data_batch ? "No new data but cleaning up state" : "Processing new data", true, true);
     batch_stats st;
     memset(&st, 0, sizeof st);
-    rc = execute_batch_(q, ls.batch_id, ts_ms, ls.starts, ends, &st, err);
+    sp_agg_watermark bwm = {q->plan->has_watermark, ls.prev_wm_ms, wm_ms};
+    rc = execute_batch_(q, ls.batch_id, ts_ms, &bwm, ls.starts, ends, &st, err);
     if (rc) {
       spate_error_prefix(err, "batch %lld", (long long)ls.batch_id);
       break;
@@ -690,6 +709,7 @@ static int run_loop_(spate_query *q, spate_error *err) {
       ends[i] = NULL;
     }
     ls.batch_id++;
+    ls.prev_wm_ms = wm_ms;
     ls.watermark_ms = next_wm;
     prev_trigger_ms = trigger_ms;
     first = false;

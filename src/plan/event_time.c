@@ -1,0 +1,71 @@
+/*
+ * event_time.c - event-time lineage: which output column of each plan node
+ * carries the watermarked event time (Spark keeps this as the
+ * `spark.watermarkDelayMs` metadata of an attribute).
+ *
+ * A WATERMARK node marks its column; FILTER passes it on; PROJECT passes it when
+ * the column is selected unchanged (renaming is fine); TIME_WINDOW over the
+ * event-time column makes its `window` column the event time (compared by its
+ * end); AGGREGATE marks the grouping key that is the event-time column. Only an
+ * aggregate with such a key can evict state and run in Append mode.
+ */
+#include "plan/plan.h"
+
+static bool is_col_(const sp_expr *e, int col) {
+  return col >= 0 && e && e->kind == SP_EXPR_COLUMN && e->npath == 0 && e->column == col;
+}
+
+static void lineage_(sp_node *n) {
+  if (!n) return;
+  lineage_(n->child);
+  const sp_node *c = n->child;
+  n->et_col = -1;
+  n->et_window = false;
+  switch (n->kind) {
+    case SP_NODE_SCAN:
+      break;
+    case SP_NODE_WATERMARK:
+      n->et_col = n->wm_column;
+      break;
+    case SP_NODE_FILTER:
+      n->et_col = c->et_col;
+      n->et_window = c->et_window;
+      break;
+    case SP_NODE_PROJECT:
+      for (int i = 0; i < n->nexprs; i++)
+        if (i != n->gen_index && is_col_(n->exprs[i], c->et_col)) {
+          n->et_col = i;
+          n->et_window = c->et_window;
+          break;
+        }
+      break;
+    case SP_NODE_TIME_WINDOW: {
+      const sp_expr *te = NULL;
+      if (c->et_col >= 0 && !c->et_window && sp_expr_as_window(n->win_expr, &te, NULL, NULL, NULL) &&
+          is_col_(te, c->et_col)) {
+        n->et_col = n->schema->nfields - 1;
+        n->et_window = true;
+      } else {
+        n->et_col = c->et_col;
+        n->et_window = c->et_window;
+      }
+      break;
+    }
+    case SP_NODE_AGGREGATE:
+      for (int k = 0; k < n->nkeys; k++)
+        if (is_col_(n->keys[k], c->et_col)) {
+          n->et_col = k;
+          n->et_window = c->et_window;
+          break;
+        }
+      break;
+  }
+}
+
+void sp_plan_event_time(sp_plan *p) { lineage_(p->root); }
+
+const sp_node *sp_plan_aggregate(const sp_plan *p) {
+  for (const sp_node *n = p->root; n; n = n->child)
+    if (n->kind == SP_NODE_AGGREGATE) return n;
+  return NULL;
+}
