@@ -142,9 +142,24 @@ static int run_stmt_(spate_session *s, const sp_ast_stmt *st, const char *text, 
         keys[i] = st->options[i].key;
         vals[i] = st->options[i].value;
       }
+      /* OPTIONS (checkpointLocation '...') is writeStream.option("checkpointLocation", ...):
+       * the same as the CHECKPOINT LOCATION clause. */
+      const char *checkpoint = st->checkpoint;
+      for (int i = 0; i < st->noptions; i++) {
+        if (strcasecmp(keys[i], "checkpointLocation") != 0) continue;
+        if (checkpoint && strcmp(checkpoint, vals[i]) != 0) {
+          free(keys);
+          free(vals);
+          return sp_sql_error_at(err, SPATE_EINVAL, text, st->options[i].pos,
+                                 "checkpointLocation is given twice with different values: '%s' (CHECKPOINT "
+                                 "LOCATION) and '%s' (OPTIONS)",
+                                 checkpoint, vals[i]);
+        }
+        checkpoint = vals[i];
+      }
       spate_query *q = NULL;
       int rc = start_query_(s, st->select, text, st->format, st->noptions, keys, vals, mode, st->trigger,
-                            st->trigger_interval_us / 1000, st->checkpoint, st->name, NULL, NULL, &q, err);
+                            st->trigger_interval_us / 1000, checkpoint, st->name, NULL, NULL, &q, err);
       free(keys);
       free(vals);
       if (rc && st->name) spate_error_prefix(err, "query `%s`", st->name);

@@ -51,7 +51,7 @@ typedef struct sp_sink_spec {
 
 typedef struct sp_sink_vtab {
   const char *name;
-  const char *const *options;   /* NULL-terminated, lower case */
+  const char *const *options;   /* NULL-terminated, Spark spelling (matched case-insensitively) */
   unsigned modes;               /* bit (1 << sp_output_mode) per supported mode */
   bool needs_checkpoint;        /* false for console/memory/foreachBatch (temp checkpoint ok) */
   int (*create)(const sp_sink_spec *spec, sp_sink *s, spate_error *err);

@@ -181,6 +181,8 @@ static int time_string_sec_(const char *s, int64_t *out) {
 }
 
 static int rate_create_(const sp_source_spec *spec, sp_source *s, spate_error *err) {
+  if (spec->user_schema) /* Spark: the schema is fixed */
+    return spate_error_set(err, SPATE_EANALYSIS, "The rate source does not support a user-specified schema.");
   int64_t rows;
   int rc = long_opt_(spec, "rowsPerSecond", 1, &rows, err);
   if (rc) return rc;
@@ -326,6 +328,8 @@ static const char *const rmb_options_[] = {"rowsPerBatch", "numPartitions", "sta
                                            NULL};
 
 static int rmb_create_(const sp_source_spec *spec, sp_source *s, spate_error *err) {
+  if (spec->user_schema) /* Spark: the schema is fixed */
+    return spate_error_set(err, SPATE_EANALYSIS, "The rate-micro-batch source does not support a user-specified schema.");
   int64_t rows, start_ts, adv;
   int rc = long_opt_(spec, "rowsPerBatch", 0, &rows, err);
   if (rc) return rc;

@@ -141,6 +141,8 @@ static int parse_long_(const char *s, int64_t *out) {
 }
 
 static int socket_create_(const sp_source_spec *spec, sp_source *s, spate_error *err) {
+  if (spec->user_schema) /* Spark: the schema is fixed */
+    return spate_error_set(err, SPATE_EANALYSIS, "The socket source does not support a user-specified schema.");
   const char *host = sp_source_spec_option(spec, "host");
   const char *port = sp_source_spec_option(spec, "port");
   const char *its = sp_source_spec_option(spec, "includeTimestamp");
