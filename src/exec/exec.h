@@ -52,8 +52,42 @@ int sp_agg_exec_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *const 
 typedef struct sp_state_metrics {
   int64_t num_rows_total, num_rows_updated, num_rows_removed, memory_used_bytes;
   int64_t num_rows_dropped_by_watermark; /* partial-aggregate rows, this batch */
+  int64_t num_dropped_duplicate_rows;    /* dedup: this batch */
   int64_t commit_time_ms;
 } sp_state_metrics;
 void sp_agg_exec_metrics(const sp_agg_exec *ex, sp_state_metrics *m);
+
+/* ---- deduplication (dropDuplicates / dropDuplicatesWithinWatermark; op_dedup.c) ---- */
+typedef struct sp_dedup_exec sp_dedup_exec;
+int sp_dedup_exec_new(const sp_node *n, int num_partitions, const char *state_dir, const sp_state_store_opts *opts,
+                      sp_dedup_exec **out, spate_error *err);
+void sp_dedup_exec_free(sp_dedup_exec *ex);
+/* Map side: split `in` by the key's shuffle partition (rows keep their order). */
+int sp_dedup_exec_partial(const sp_dedup_exec *ex, const sp_batch *in, const sp_eval_ctx *ctx, sp_batch **per_part,
+                          spate_error *err);
+/* Reduce side: rows whose key is new (not in state, not earlier in this batch) pass,
+ * in input order; late rows are dropped with wm->late_ms; expired keys leave the state. */
+int sp_dedup_exec_final(sp_dedup_exec *ex, int p, int64_t batch_id, sp_batch *const *partials, int npartials,
+                        const sp_agg_watermark *wm, const sp_eval_ctx *ctx, sp_batch **out, spate_error *err);
+void sp_dedup_exec_metrics(const sp_dedup_exec *ex, sp_state_metrics *m);
+
+/* ---- the stateful operator of a query (a seam for joins and more operators) ---- */
+typedef struct sp_stateful {
+  const sp_node *node;        /* AGGREGATE or DEDUPLICATE */
+  int num_partitions;
+  const char *operator_name;  /* progress stateOperators[].operatorName */
+  sp_agg_exec *agg;
+  sp_dedup_exec *dedup;
+} sp_stateful;
+/* Execution state for node n (AGGREGATE or DEDUPLICATE); *out owned by the caller. */
+int sp_stateful_new(const sp_node *n, int num_partitions, const char *state_dir, const sp_state_store_opts *opts,
+                    sp_stateful **out, spate_error *err);
+void sp_stateful_free(sp_stateful *s);
+int sp_stateful_partial(const sp_stateful *s, const sp_batch *in, const sp_eval_ctx *ctx, sp_batch **per_part,
+                        spate_error *err);
+int sp_stateful_final(sp_stateful *s, int p, int64_t batch_id, sp_batch *const *partials, int npartials,
+                      sp_output_mode mode, const sp_agg_watermark *wm, const sp_eval_ctx *ctx, sp_batch **out,
+                      spate_error *err);
+void sp_stateful_metrics(const sp_stateful *s, sp_state_metrics *m);
 
 #endif

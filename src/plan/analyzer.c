@@ -339,6 +339,23 @@ static int bind_items_(const sp_ast_select *sel, const sp_type *in, const char *
     sp_expr *e = NULL;
     int rc = sp_expr_bind(&bc, it->expr, &e, err);
     if (rc) return rc;
+    if (e->kind == SP_EXPR_GENERATOR && e->gen == SP_GEN_POSEXPLODE) {
+      /* posexplode yields two columns, `pos` INT then `col`: the `pos` column is an
+       * argument-less POSEXPLODE marker just before the generator (op_stateless.c). */
+      sp_expr *pos = calloc(1, sizeof *pos);
+      if (!pos) {
+        sp_expr_free(e);
+        return oom_(err);
+      }
+      pos->kind = SP_EXPR_GENERATOR;
+      pos->gen = SP_GEN_POSEXPLODE;
+      pos->type = sp_type_prim(SP_INT);
+      pos->pos = e->pos;
+      if (items_push_(out, pos, "pos")) {
+        sp_expr_free(e);
+        return oom_(err);
+      }
+    }
     char name[256];
     item_name_(it, e, text, name, sizeof name);
     if (items_push_(out, e, name)) return oom_(err);
@@ -422,12 +439,20 @@ static int rewrite_over_agg_(sp_expr **slot, sp_node *agg, const char *text, spa
     *slot = c;
     return 0;
   }
-  if (e->kind == SP_EXPR_COLUMN)
-    return sp_sql_error_at(err, SPATE_EANALYSIS, text, e->pos,
-                           "[MISSING_AGGREGATION] The non-aggregating expression is based on columns which are not "
-                           "participating in the GROUP BY clause. Add the columns or the expression to the GROUP "
-                           "BY, aggregate the expression, or use \"any_value\" if you do not care which of the "
-                           "values within a group is returned.");
+  if (e->kind == SP_EXPR_COLUMN) {
+    /* Spark 3.5 names the offending column: "v" and "any_value(v)". */
+    sp_buf name;
+    sp_buf_init(&name);
+    if (agg->child) sp_expr_explain(e, agg->child->schema, &name);
+    int rc = sp_sql_error_at(err, SPATE_EANALYSIS, text, e->pos,
+                             "[MISSING_AGGREGATION] The non-aggregating expression \"%s\" is based on columns which "
+                             "are not participating in the GROUP BY clause. Add the columns or the expression to the "
+                             "GROUP BY, aggregate the expression, or use \"any_value(%s)\" if you do not care which "
+                             "of the values within a group is returned.",
+                             name.data ? name.data : "?", name.data ? name.data : "?");
+    sp_buf_free(&name);
+    return rc;
+  }
   for (int i = 0; i < e->nargs; i++) {
     int rc = rewrite_over_agg_(&e->args[i], agg, text, err);
     if (rc) return rc;
@@ -441,7 +466,8 @@ static const sp_ast_expr *group_key_ast_(const sp_ast_select *sel, int k, const 
   const sp_ast_expr *g = sel->group_by[k];
   if (g->kind == SP_AST_COLUMN && g->nparts == 1 && sp_type_field_index(in, g->parts[0]) < 0) {
     for (int i = 0; i < sel->nitems; i++)
-      if (sel->items[i].alias && strcasecmp(sel->items[i].alias, g->parts[0]) == 0) g = sel->items[i].expr;
+      if (sel->items[i].alias && strcasecmp(sel->items[i].alias, g->parts[0]) == 0)
+        return sel->items[i].expr; /* stop here: the item's expression need not be a column */
   }
   return g;
 }
@@ -611,6 +637,58 @@ done:
   return 0;
 }
 
+/* ---- DROP DUPLICATES ---- */
+
+/* DEDUPLICATE over *node: dropDuplicates(cols) / dropDuplicatesWithinWatermark(cols). */
+static int add_dedup_(actx *a, const sp_ast_select *sel, const char *text, sp_node **node, spate_error *err) {
+  if (a->plan->nstateful > 0)
+    return sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, sel->dedup_pos,
+                           "only one stateful operator (aggregation or DROP DUPLICATES) per query is supported yet");
+  sp_type *in = (*node)->schema;
+  int n = sel->ndedup_cols ? sel->ndedup_cols : in->nfields;
+  sp_node *d = node_new_(SP_NODE_DEDUPLICATE, *node);
+  if (!d) return oom_(err);
+  d->pos = sel->dedup_pos;
+  d->dedup_within_watermark = sel->dedup_within_watermark;
+  d->schema = sp_type_ref(in);
+  d->keys = calloc((size_t)n + 1, sizeof *d->keys);
+  if (!d->keys) {
+    d->child = NULL;
+    node_free_(d);
+    return oom_(err);
+  }
+  *node = d; /* owns the child from here on */
+  for (int k = 0; k < n; k++) {
+    int col = k;
+    if (sel->ndedup_cols) {
+      col = sp_type_field_index(in, sel->dedup_cols[k]);
+      if (col < 0) {
+        char names[1024];
+        size_t off = 0;
+        names[0] = 0;
+        for (int i = 0; i < in->nfields && off < sizeof names; i++)
+          off += (size_t)snprintf(names + off, sizeof names - off, "%s%s", i ? ", " : "", in->fields[i].name);
+        return sp_sql_error_at(err, SPATE_EANALYSIS, text, sel->dedup_pos,
+                               "Cannot resolve column name \"%s\" among (%s)", sel->dedup_cols[k], names);
+      }
+    }
+    if (!(d->keys[k] = column_ref_(in, col, sel->dedup_pos))) return oom_(err);
+    d->nkeys++;
+  }
+  if (d->dedup_within_watermark) {
+    const sp_node *w = d->child;
+    while (w && w->kind != SP_NODE_WATERMARK) w = w->child;
+    if (!w)
+      return sp_sql_error_at(err, SPATE_EANALYSIS, text, sel->dedup_pos,
+                             "dropDuplicatesWithinWatermark is not supported on streaming DataFrames/DataSets "
+                             "without watermark");
+    d->wm_delay_us = w->wm_delay_us;
+  }
+  d->op_id = a->next_op_id++;
+  a->plan->nstateful++;
+  return 0;
+}
+
 /* ---- SELECT ---- */
 
 static int analyze_select_(actx *a, const sp_ast_select *sel, const char *text, sp_node **out, spate_error *err) {
@@ -653,9 +731,21 @@ static int analyze_select_(actx *a, const sp_ast_select *sel, const char *text, 
     f->schema = sp_type_ref(node->schema);
     node = f;
   }
+  if (sel->dedup) {
+    rc = add_dedup_(a, sel, text, &node, err);
+    if (rc) {
+      node_free_(node);
+      return rc;
+    }
+  }
   bool aggregate = sel->ngroup_by > 0 || sel->having != NULL;
   for (int i = 0; i < sel->nitems && !aggregate; i++) aggregate = has_agg_ast_(sel->items[i].expr);
   if (aggregate) {
+    if (a->plan->nstateful > 0 && !a->plan->has_aggregate)
+      return node_free_(node),
+             sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, sel->pos,
+                             "an aggregation after DROP DUPLICATES (two stateful operators in one query) is not "
+                             "supported yet");
     if (a->plan->has_aggregate)
       return node_free_(node),
              sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, sel->pos,
@@ -679,7 +769,7 @@ static int analyze_select_(actx *a, const sp_ast_select *sel, const char *text, 
   }
   node = p;
   for (int i = 0; i < items.n; i++) {
-    if (items.exprs[i]->kind == SP_EXPR_GENERATOR) {
+    if (items.exprs[i]->kind == SP_EXPR_GENERATOR && items.exprs[i]->nargs > 0) { /* not posexplode's `pos` */
       if (p->gen_index >= 0) {
         rc = sp_sql_error_at(err, SPATE_EANALYSIS, text, items.exprs[i]->pos,
                              "Only one generator allowed per select clause but found 2");
@@ -788,6 +878,12 @@ static void explain_node_(const sp_plan *p, const sp_node *n, int depth, sp_buf 
     case SP_NODE_PROJECT:
       sp_buf_printf(out, "%s [", n->gen_index >= 0 ? "Generate+Project" : "Project");
       explain_list_(n->exprs, n->nexprs, in, n->schema, out);
+      sp_buf_puts(out, "]\n");
+      break;
+    case SP_NODE_DEDUPLICATE:
+      sp_buf_printf(out, "%s [stateful operator %d] [",
+                    n->dedup_within_watermark ? "DeduplicateWithinWatermark" : "Deduplicate", n->op_id);
+      explain_list_(n->keys, n->nkeys, in, NULL, out);
       sp_buf_puts(out, "]\n");
       break;
     case SP_NODE_TIME_WINDOW:

@@ -28,6 +28,7 @@ static void lineage_(sp_node *n) {
       n->et_col = n->wm_column;
       break;
     case SP_NODE_FILTER:
+    case SP_NODE_DEDUPLICATE:
       n->et_col = c->et_col;
       n->et_window = c->et_window;
       break;
@@ -63,6 +64,16 @@ static void lineage_(sp_node *n) {
 }
 
 void sp_plan_event_time(sp_plan *p) { lineage_(p->root); }
+
+bool sp_node_evicts_by_event_time(const sp_node *n) {
+  if (!n || n->et_col < 0) return false;
+  if (n->kind == SP_NODE_AGGREGATE) return true; /* et_col is a grouping key */
+  if (n->kind != SP_NODE_DEDUPLICATE) return false;
+  if (n->dedup_within_watermark) return true;
+  for (int k = 0; k < n->nkeys; k++)
+    if (is_col_(n->keys[k], n->et_col)) return true;
+  return false;
+}
 
 const sp_node *sp_plan_aggregate(const sp_plan *p) {
   for (const sp_node *n = p->root; n; n = n->child)

@@ -52,6 +52,7 @@ typedef enum sp_node_kind {
   SP_NODE_PROJECT,
   SP_NODE_AGGREGATE,
   SP_NODE_TIME_WINDOW,
+  SP_NODE_DEDUPLICATE,
 } sp_node_kind;
 
 typedef struct sp_node sp_node;
@@ -81,6 +82,11 @@ struct sp_node {
    * time (tumbling: one; sliding: up to ceil(duration/slide)); rows whose time is
    * NULL are dropped. win_expr is the bound window(...) call (sp_expr_as_window). */
   sp_expr *win_expr;
+  /* DEDUPLICATE (dropDuplicates): keys[0..nkeys) are column refs (all columns when
+   * none were named); output = input. within_watermark: dropDuplicatesWithinWatermark,
+   * a key expires at event time + wm_delay_us (the input's watermark delay). */
+  bool dedup_within_watermark;
+  int pos;                /* SQL text position of the clause that made the node (errors) */
   /* Event-time lineage (set by sp_analyze for every node): the output column that
    * carries the watermarked event time, or -1; et_window: that column is a window
    * STRUCT and its `end` is the time compared with the watermark. For AGGREGATE,
@@ -116,6 +122,10 @@ int sp_plan_check_output_mode(const sp_plan *p, sp_output_mode mode, const sp_si
 /* Event-time lineage: set et_col / et_window of every node (src/plan/event_time.c).
  * Called by sp_analyze. */
 void sp_plan_event_time(sp_plan *p);
+/* Whether stateful node n evicts state by event time (it has an event-time key, or
+ * is dropDuplicatesWithinWatermark): such an operator drops late rows, and a
+ * watermark advance makes it want a no-data batch. */
+bool sp_node_evicts_by_event_time(const sp_node *n);
 /* The (single) AGGREGATE node of the plan, or NULL. */
 const sp_node *sp_plan_aggregate(const sp_plan *p);
 

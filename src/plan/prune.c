@@ -50,6 +50,12 @@ static int prune_node_(sp_plan *p, const sp_node *node, const bool *need, bool *
       for (int i = 0; i < node->nexprs; i++)
         if (!need || need[i] || i == node->gen_index) mark_expr_(node->exprs[i], req, nin);
       break;
+    case SP_NODE_DEDUPLICATE:
+      /* Rows pass through; the keys and the event time decide which. */
+      for (int i = 0; i < nin && i < nout; i++) req[i] = !need || need[i];
+      for (int i = 0; i < node->nkeys; i++) mark_expr_(node->keys[i], req, nin);
+      if (node->et_col >= 0 && node->et_col < nin) req[node->et_col] = true;
+      break;
     case SP_NODE_TIME_WINDOW:
       /* Child columns pass through; the window needs its time column. */
       for (int i = 0; i < nin && i < nout; i++) req[i] = !need || need[i];

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/datetime.h"
 
@@ -74,6 +75,11 @@ char *sp_progress_json(const sp_progress *p, bool pretty) {
     json_object_set_new(s, "numRowsDroppedByWatermark", json_integer(p->state.num_rows_dropped_by_watermark));
     json_object_set_new(s, "numShufflePartitions", json_integer(p->num_shuffle_partitions));
     json_object_set_new(s, "numStateStoreInstances", json_integer(p->num_shuffle_partitions));
+    if (p->state_operator_name && !strncmp(p->state_operator_name, "dedupe", 6)) {
+      json_t *cm = json_object();
+      json_object_set_new(cm, "numDroppedDuplicateRows", json_integer(p->state.num_dropped_duplicate_rows));
+      json_object_set_new(s, "customMetrics", cm);
+    }
     json_array_append_new(so, s);
   }
   json_object_set_new(o, "stateOperators", so);

@@ -207,7 +207,7 @@ static int map_task_(void *arg, int i, spate_error *err) {
     r->map_out[i] = b;
     return 0;
   }
-  rc = sp_agg_exec_partial(r->q->agg, b, &r->ctx, r->partials[i], err);
+  rc = sp_stateful_partial(r->q->stateful, b, &r->ctx, r->partials[i], err);
   sp_batch_free(b);
   return rc;
 }
@@ -217,7 +217,8 @@ static int reduce_task_(void *arg, int p, spate_error *err) {
   sp_batch **mine = r->partials_of + (size_t)p * (size_t)r->ninputs;
   for (int i = 0; i < r->ninputs; i++) mine[i] = r->partials[i][p];
   sp_batch *out = NULL;
-  int rc = sp_agg_exec_final(r->q->agg, p, r->batch_id, mine, r->ninputs, r->q->mode, &r->wm, &out, err);
+  int rc = sp_stateful_final(r->q->stateful, p, r->batch_id, mine, r->ninputs, r->q->mode, &r->wm, &r->ctx, &out,
+                             err);
   if (rc) return rc;
   rc = run_nodes_(r, r->agg_at + 1, r->nnodes, &out, -1, err);
   if (rc) {
@@ -247,7 +248,7 @@ static int execute_batch_(spate_query *q, int64_t batch_id, int64_t batch_ts_ms,
   r.agg_at = -1;
   r.wm_at = -1;
   for (int i = 0; i < r.nnodes; i++) {
-    if (r.nodes[i]->kind == SP_NODE_AGGREGATE) r.agg_at = i;
+    if (r.nodes[i]->kind == SP_NODE_AGGREGATE || r.nodes[i]->kind == SP_NODE_DEDUPLICATE) r.agg_at = i;
     if (r.nodes[i]->kind == SP_NODE_WATERMARK && r.wm_at < 0) r.wm_at = i;
   }
   r.ctx.batch_timestamp_us = batch_ts_ms * 1000;
@@ -283,7 +284,7 @@ static int execute_batch_(spate_query *q, int64_t batch_id, int64_t batch_ts_ms,
     }
   }
   int64_t t1 = sp_mono_ms();
-  int P = q->agg ? sp_agg_exec_num_partitions(q->agg) : 0;
+  int P = q->stateful ? q->stateful->num_partitions : 0;
   r.inputs = in.items;
   r.ninputs = in.n;
   r.map_out = calloc((size_t)in.n, sizeof *r.map_out);
@@ -508,7 +509,7 @@ static int open_execution_(spate_query *q, spate_error *err) {
   const sp_node *nodes[MAX_CHAIN];
   int n = chain_(q->plan, nodes, MAX_CHAIN);
   for (int i = 0; i < n; i++) {
-    if (nodes[i]->kind != SP_NODE_AGGREGATE) continue;
+    if (nodes[i]->kind != SP_NODE_AGGREGATE && nodes[i]->kind != SP_NODE_DEDUPLICATE) continue;
     char sub[64];
     snprintf(sub, sizeof sub, "state/%d", nodes[i]->op_id);
     char *dir = sp_checkpoint_path(q->cp, sub);
@@ -517,7 +518,7 @@ static int open_execution_(spate_query *q, spate_error *err) {
     int64_t v;
     if (!sp_conf_get_int(&q->conf, "spark.sql.streaming.stateStore.minDeltasForSnapshot", &v, NULL)) so.snapshot_every = (int)v;
     if (!sp_conf_get_int(&q->conf, "spark.sql.streaming.minBatchesToRetain", &v, NULL)) so.retain = (int)v;
-    rc = sp_agg_exec_new(nodes[i], q->shuffle_partitions, dir, &so, &q->agg, err);
+    rc = sp_stateful_new(nodes[i], q->shuffle_partitions, dir, &so, &q->stateful, err);
     free(dir);
     if (rc) return rc;
   }
@@ -529,8 +530,9 @@ static int open_execution_(spate_query *q, spate_error *err) {
 static bool wants_no_data_batch_(const spate_query *q, const loop_state *ls) {
   const char *on = sp_conf_get(&q->conf, "spark.sql.streaming.noDataMicroBatches.enabled");
   if (on && strcasecmp(on, "false") == 0) return false;
-  const sp_node *agg = sp_plan_aggregate(q->plan);
-  if (!agg || agg->et_col < 0 || q->mode == SP_MODE_COMPLETE) return false;
+  const sp_node *op = q->stateful ? q->stateful->node : NULL;
+  if (!sp_node_evicts_by_event_time(op) || (op->kind == SP_NODE_AGGREGATE && q->mode == SP_MODE_COMPLETE))
+    return false;
   return ls->watermark_ms > ls->prev_wm_ms;
 }
 
@@ -681,10 +683,10 @@ static int run_loop_(spate_query *q, spate_error *err) {
     p.et_min_ms = st.et_min;
     p.et_avg_ms = st.et_avg;
     p.watermark_ms = wm_ms;
-    if (q->agg) {
+    if (q->stateful) {
       p.has_state = true;
-      p.state_operator_name = "stateStoreSave";
-      sp_agg_exec_metrics(q->agg, &p.state);
+      p.state_operator_name = q->stateful->operator_name;
+      sp_stateful_metrics(q->stateful, &p.state);
       p.num_shuffle_partitions = q->shuffle_partitions;
     }
     p.nsources = ns < SP_MAX_SOURCES ? ns : SP_MAX_SOURCES;
@@ -791,7 +793,7 @@ void sp_query_destroy(spate_query *q) {
   if (q->thread_started) pthread_join(q->thread, NULL);
   for (int i = 0; i < q->nprogress; i++) free(q->progress[(q->progress_head + i) % q->capprogress]);
   free(q->progress);
-  sp_agg_exec_free(q->agg);
+  sp_stateful_free(q->stateful);
   sp_plan_free(q->plan);
   sp_sink_free(q->sink);
   sp_checkpoint_close(q->cp);

@@ -4,7 +4,7 @@
  * A session owns: confs, the view catalog, the parsed scripts the catalog
  * borrows from, a worker pool, the memory-sink table registry, and its queries.
  * A query owns: its plan (with the opened sources), sink, frozen confs,
- * checkpoint, execution state (sp_agg_exec), and the thread running the
+ * checkpoint, execution state (sp_stateful), and the thread running the
  * micro-batch loop (query.c; phases documented in docs/design.md).
  *
  * Locking: session->mu guards the query list and termination notifications;
@@ -73,7 +73,7 @@ struct spate_query {
   sp_checkpoint *cp;
   sp_conf conf;                /* frozen at start, then restored from the checkpoint */
   int shuffle_partitions;
-  sp_agg_exec *agg;            /* execution state of the (single) aggregation */
+  sp_stateful *stateful;       /* execution state of the (single) stateful operator, or NULL */
   pthread_t thread;
   bool thread_started;
 

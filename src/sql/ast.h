@@ -121,6 +121,12 @@ struct sp_ast_select {
   int nitems;
   sp_ast_from *from;       /* NULL: SELECT without FROM (constant row) */
   sp_ast_expr *where;
+  /* DROP DUPLICATES [WITHIN WATERMARK] [(cols)] (dropDuplicates /
+   * dropDuplicatesWithinWatermark over the FROM rows; no cols = all columns). */
+  bool dedup, dedup_within_watermark;
+  char **dedup_cols;
+  int ndedup_cols;
+  int dedup_pos;
   sp_ast_expr **group_by;
   int ngroup_by;
   sp_ast_expr *having;

@@ -920,6 +920,8 @@ static bool parse_alias_(sp_parser *p, char **alias) {
     return *alias != NULL;
   }
   const sp_token *t = sp_p_peek(p, 0);
+  /* `FROM v DROP DUPLICATES`: DROP starts a clause there, not an alias. */
+  if (sp_p_is_kw(p, 0, "DROP") && sp_p_is_kw(p, 1, "DUPLICATES")) return true;
   if (is_name_tok_(p, t)) {
     *alias = sp_p_ident(p, t);
     sp_p_advance(p);
@@ -1110,6 +1112,31 @@ static sp_ast_select *parse_select_body_(sp_parser *p) {
   if (sp_p_accept_kw(p, "WHERE")) {
     s->where = parse_expr(p);
     if (!s->where) return NULL;
+  }
+  /* spate's spelling of dropDuplicates(cols) / dropDuplicatesWithinWatermark(cols):
+   * DROP DUPLICATES [WITHIN WATERMARK] [(col, ...)], applied to the FROM rows. */
+  if (sp_p_is_kw(p, 0, "DROP") && sp_p_is_kw(p, 1, "DUPLICATES")) {
+    s->dedup_pos = sp_p_peek(p, 0)->pos;
+    sp_p_advance(p);
+    sp_p_advance(p);
+    s->dedup = true;
+    if (sp_p_accept_kw(p, "WITHIN")) {
+      if (!sp_p_expect_kw(p, "WATERMARK")) return NULL;
+      s->dedup_within_watermark = true;
+    }
+    if (sp_p_accept(p, SP_TK_LPAREN)) {
+      int dcap = 0;
+      do {
+        const sp_token *c = sp_p_peek(p, 0);
+        if (c->kind != SP_TK_IDENT && c->kind != SP_TK_QIDENT)
+          return sp_p_fail_expected(p, c, "a column name"), NULL;
+        if (!sp_p_grow(p, (void **)&s->dedup_cols, s->ndedup_cols, &dcap, sizeof *s->dedup_cols)) return NULL;
+        if (!(s->dedup_cols[s->ndedup_cols] = sp_p_ident(p, c))) return NULL;
+        s->ndedup_cols++;
+        sp_p_advance(p);
+      } while (sp_p_accept(p, SP_TK_COMMA));
+      if (!sp_p_expect(p, SP_TK_RPAREN, "')'")) return NULL;
+    }
   }
   if (sp_p_is_kw(p, 0, "GROUP")) {
     sp_p_advance(p);
