@@ -148,12 +148,13 @@ static int run_stmt_(spate_session *s, const sp_ast_stmt *st, const char *text, 
       for (int i = 0; i < st->noptions; i++) {
         if (strcasecmp(keys[i], "checkpointLocation") != 0) continue;
         if (checkpoint && strcmp(checkpoint, vals[i]) != 0) {
+          int erc = sp_sql_error_at(err, SPATE_EINVAL, text, st->options[i].pos,
+                                    "checkpointLocation is given twice with different values: '%s' (CHECKPOINT "
+                                    "LOCATION) and '%s' (OPTIONS)",
+                                    checkpoint, vals[i]);
           free(keys);
           free(vals);
-          return sp_sql_error_at(err, SPATE_EINVAL, text, st->options[i].pos,
-                                 "checkpointLocation is given twice with different values: '%s' (CHECKPOINT "
-                                 "LOCATION) and '%s' (OPTIONS)",
-                                 checkpoint, vals[i]);
+          return erc;
         }
         checkpoint = vals[i];
       }
