@@ -1,6 +1,6 @@
 /*
  * op_stateless.c - FILTER and PROJECT (with an optional generator: explode,
- * explode_outer) on one batch. WATERMARK nodes pass batches through unchanged and
+ * explode_outer, posexplode) on one batch. WATERMARK nodes pass batches through unchanged and
  * are handled by the runtime, which gathers their event-time statistics.
  *
  * TIME_WINDOW (Spark's TimeWindowing): for time t, lastStart = t - ((t - start)
@@ -10,10 +10,14 @@
  *
  * PROJECT with a generator: the generator's array argument is evaluated once;
  * each input row r yields one output row per element (explode_outer: one NULL
- * row for a NULL or empty array). Other columns are evaluated over the input rows
+ * row for a NULL or empty array; posexplode: plus the element's index in the
+ * argument-less generator column `pos` the analyzer puts before it). Other columns are evaluated over the input rows
  * and gathered by the parent-row index, so no expression runs per output row.
  */
 #include <stdlib.h>
+#include <string.h>
+
+#include "sql/parser.h" /* sp_parse_interval: per-row session gaps */
 
 #include "exec/exec.h"
 
@@ -109,6 +113,25 @@ static int exec_project_(const sp_node *n, const sp_batch *in, const sp_eval_ctx
           break;
         }
         cols[i] = v;
+      } else if (n->exprs[i]->kind == SP_EXPR_GENERATOR) {
+        /* posexplode's `pos` column: the element's 0-based index in its array. */
+        sp_vec *v = sp_vec_new(n->exprs[i]->type, total);
+        if (!v) {
+          rc = oom_(err);
+          break;
+        }
+        for (int64_t j = 0; j < total; j++) {
+          if (elem[j] < 0)
+            sp_vec_append_null(v);
+          else
+            sp_vec_append_i32(v, (int32_t)(elem[j] - a->offsets[parent[j]]));
+        }
+        if (sp_vec_check(v)) {
+          sp_vec_free(v);
+          rc = oom_(err);
+          break;
+        }
+        cols[i] = v;
       } else {
         sp_value_ref r = {0};
         rc = sp_expr_eval(n->exprs[i], in, ctx, &r, err);
@@ -138,8 +161,66 @@ static int64_t floor_mod_(int64_t a, int64_t b) {
   return m < 0 ? m + b : m;
 }
 
+/* session_window: one row [t, t + gap) per input row with a time and a positive gap. */
+static int exec_session_window_(const sp_node *n, const sp_batch *in, const sp_eval_ctx *ctx, sp_batch **out,
+                                spate_error *err) {
+  sp_value_ref tr = {0}, gr = {0};
+  int rc = sp_expr_eval(n->win_expr, in, ctx, &tr, err);
+  if (!rc && n->sess_gap_expr) rc = sp_expr_eval(n->sess_gap_expr, in, ctx, &gr, err);
+  int nin = in->ncols, nc = n->schema->nfields;
+  int32_t *parent = rc ? NULL : malloc((size_t)(in->nrows ? in->nrows : 1) * sizeof *parent);
+  int64_t *ends = rc ? NULL : malloc((size_t)(in->nrows ? in->nrows : 1) * sizeof *ends);
+  sp_vec **cols = rc ? NULL : calloc((size_t)nc + 1, sizeof *cols);
+  sp_vec *w = NULL;
+  if (!rc && (!parent || !ends || !cols)) rc = oom_(err);
+  int64_t k = 0;
+  const sp_vec *tv = tr.vec;
+  char gapbuf[128];
+  for (int64_t r = 0; !rc && r < in->nrows; r++) {
+    if (sp_vec_is_null(tv, r)) continue;
+    int64_t gap = n->sess_gap_us;
+    if (gr.vec) {
+      if (sp_vec_is_null(gr.vec, r)) continue;
+      int32_t len;
+      const char *g = sp_vec_str(gr.vec, r, &len);
+      if (len <= 0 || (size_t)len >= sizeof gapbuf) continue;
+      memcpy(gapbuf, g, (size_t)len);
+      gapbuf[len] = 0;
+      spate_error e2;
+      if (sp_parse_interval(gapbuf, &gap, &e2)) continue; /* Spark: an invalid gap is NULL: row dropped */
+    }
+    if (gap <= 0) continue;
+    parent[k] = (int32_t)r;
+    ends[k++] = sp_vec_i64(tv)[r] + gap;
+  }
+  for (int c = 0; !rc && c < nin; c++)
+    if (!(cols[c] = sp_vec_take(in->cols[c], parent, k))) rc = oom_(err);
+  if (!rc && !(w = sp_vec_new(n->schema->fields[nc - 1].type, k))) rc = oom_(err);
+  for (int64_t j = 0; !rc && j < k; j++) {
+    sp_vec_append_i64(w->children[0], sp_vec_i64(tv)[parent[j]]);
+    sp_vec_append_i64(w->children[1], ends[j]);
+    sp_vec_struct_append(w, true);
+  }
+  if (!rc && sp_vec_check(w)) rc = oom_(err);
+  if (!rc) {
+    cols[nc - 1] = w;
+    w = NULL;
+    if (!(*out = sp_batch_from(n->schema, cols, nc, k))) rc = oom_(err);
+  }
+  if (rc && cols)
+    for (int c = 0; c < nc; c++) sp_vec_free(cols[c]);
+  sp_vec_free(w);
+  free(cols);
+  free(parent);
+  free(ends);
+  sp_value_ref_release(&tr);
+  sp_value_ref_release(&gr);
+  return rc;
+}
+
 static int exec_time_window_(const sp_node *n, const sp_batch *in, const sp_eval_ctx *ctx, sp_batch **out,
                              spate_error *err) {
+  if (n->session) return exec_session_window_(n, in, ctx, out, err);
   const sp_expr *te;
   int64_t dur, slide, start;
   if (!sp_expr_as_window(n->win_expr, &te, &dur, &slide, &start) || slide <= 0 || dur <= 0)

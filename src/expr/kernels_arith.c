@@ -158,8 +158,11 @@ static int shortest_digits_(double x, char *buf, size_t cap) {
   return 17;
 }
 
+/* A zero result is +0.0: Java's BigDecimal has no negative zero, so Spark's
+ * round(-0.0) and round(-0.04, 1) are 0.0. */
 static double round_half_up_(double x, int d) {
-  if (isnan(x) || isinf(x) || x == 0.0) return x;
+  if (x == 0.0) return 0.0;
+  if (isnan(x) || isinf(x)) return x;
   if (d > 300) return x;
   char buf[64];
   shortest_digits_(x, buf, sizeof buf);
@@ -174,7 +177,7 @@ static double round_half_up_(double x, int d) {
   /* Number of digits kept: those with position (exp10 - i) >= -d, i.e. i <= exp10 + d. */
   int keep = exp10 + d + 1;
   if (keep >= nd) return x;
-  if (keep < 0) return neg ? -0.0 : 0.0;
+  if (keep < 0) return 0.0;
   bool up = digits[keep] >= '5';
   /* Build the kept digits as an integer string and add one if rounding up. */
   char out[48];
@@ -190,7 +193,8 @@ static double round_half_up_(double x, int d) {
   /* value = int(out) * 10^(exp10 + 1 - keep) */
   char s[80];
   snprintf(s, sizeof s, "%s%se%d", neg ? "-" : "", out, exp10 + 1 - keep);
-  return strtod(s, NULL);
+  double r = strtod(s, NULL);
+  return r == 0.0 ? 0.0 : r;
 }
 
 static int64_t pow10_i64_(int e) {

@@ -45,6 +45,7 @@ static void node_free_(sp_node *n) {
     sp_type_unref(n->schema);
     sp_expr_free(n->predicate);
     sp_expr_free(n->win_expr);
+    sp_expr_free(n->sess_gap_expr);
     for (int i = 0; i < n->nexprs; i++) sp_expr_free(n->exprs[i]);
     free(n->exprs);
     for (int i = 0; i < n->nkeys; i++) sp_expr_free(n->keys[i]);
@@ -382,7 +383,7 @@ static int rewrite_over_agg_(sp_expr **slot, sp_node *agg, const char *text, spa
   sp_expr *e = *slot;
   /* window(...) written again in the SELECT list: the TIME_WINDOW node's column. */
   const sp_node *tw = agg->child;
-  int win_col = tw->kind == SP_NODE_TIME_WINDOW ? tw->schema->nfields - 1 : -1;
+  int win_col = tw->kind == SP_NODE_TIME_WINDOW && !tw->session ? tw->schema->nfields - 1 : -1;
   bool is_win = win_col >= 0 && sp_expr_equal(e, tw->win_expr);
   for (int k = 0; k < agg->nkeys; k++) {
     const sp_expr *key = agg->keys[k];
@@ -460,6 +461,71 @@ static int rewrite_over_agg_(sp_expr **slot, sp_node *agg, const char *text, spa
   return 0;
 }
 
+/* TIME_WINDOW node (session) for GROUP BY session_window(time, gap) over child. */
+static int session_window_node_(const sp_bind_ctx *bc, const sp_ast_expr *g, const char *text, sp_node *child,
+                                sp_node **out, spate_error *err) {
+  if (g->nargs != 2)
+    return sp_sql_error_at(err, SPATE_EANALYSIS, text, g->pos,
+                           "session_window takes 2 arguments (timeColumn, gapDuration), got %d", g->nargs);
+  sp_expr *time = NULL, *gap = NULL;
+  int64_t gap_us = 0;
+  int rc = sp_expr_bind(bc, g->args[0], &time, err);
+  if (rc) return rc;
+  if (time->type->id != SP_TIMESTAMP) {
+    sp_expr_free(time);
+    return sp_sql_error_at(err, SPATE_EANALYSIS, text, g->args[0]->pos,
+                           "session_window needs a TIMESTAMP time column, got %s", sp_type_id_name(time->type->id));
+  }
+  const sp_ast_expr *ga = g->args[1];
+  if (ga->kind == SP_AST_LITERAL && ga->lit_type == SP_STRING) {
+    spate_error e2;
+    if (sp_parse_interval(ga->lit_str, &gap_us, &e2) || gap_us <= 0) {
+      sp_expr_free(time);
+      return sp_sql_error_at(err, SPATE_EANALYSIS, text, ga->pos,
+                             "The session window gap duration ('%s') must be a positive interval", ga->lit_str);
+    }
+  } else {
+    rc = sp_expr_bind(bc, ga, &gap, err);
+    if (rc) {
+      sp_expr_free(time);
+      return rc;
+    }
+    if (gap->type->id != SP_STRING) {
+      sp_expr_free(time);
+      sp_expr_free(gap);
+      return sp_sql_error_at(err, SPATE_EANALYSIS, text, ga->pos,
+                             "the session window gap must be an interval string (e.g. '5 minutes'), got %s",
+                             sp_type_id_name(ga->kind == SP_AST_LITERAL ? ga->lit_type : SP_NULL));
+    }
+  }
+  sp_node *tw = node_new_(SP_NODE_TIME_WINDOW, child);
+  int nin = child->schema->nfields;
+  sp_type *win = sp_type_struct_new(2);
+  sp_type *st = sp_type_struct_new(nin + 1);
+  if (!tw || !win || !st) {
+    free(tw);
+    sp_type_unref(win);
+    sp_type_unref(st);
+    sp_expr_free(time);
+    sp_expr_free(gap);
+    return oom_(err);
+  }
+  sp_type_struct_set(win, 0, "start", sp_type_prim(SP_TIMESTAMP), true);
+  sp_type_struct_set(win, 1, "end", sp_type_prim(SP_TIMESTAMP), true);
+  for (int i = 0; i < nin; i++)
+    sp_type_struct_set(st, i, child->schema->fields[i].name, sp_type_ref(child->schema->fields[i].type),
+                       child->schema->fields[i].nullable);
+  sp_type_struct_set(st, nin, "session_window", win, true);
+  tw->schema = st;
+  tw->session = true;
+  tw->win_expr = time;
+  tw->sess_gap_us = gap_us;
+  tw->sess_gap_expr = gap;
+  tw->pos = g->pos;
+  *out = tw;
+  return 0;
+}
+
 /* GROUP BY item k; a name that is not a column of `in` may be a select-list alias
  * (spark.sql.groupByAliases). */
 static const sp_ast_expr *group_key_ast_(const sp_ast_select *sel, int k, const sp_type *in) {
@@ -495,6 +561,28 @@ static int analyze_aggregate_(actx *a, const sp_ast_select *sel, const char *tex
   }
   for (int k = 0; k < sel->ngroup_by; k++) {
     const sp_ast_expr *g = group_key_ast_(sel, k, child->schema);
+    if (g->kind == SP_AST_FUNC && g->name && !strcasecmp(g->name, "session_window")) {
+      if (child->kind == SP_NODE_TIME_WINDOW) {
+        rc = sp_sql_error_at(err, SPATE_EANALYSIS, text, g->pos,
+                             "Multiple time/session window expressions would result in a cartesian product of "
+                             "rows, therefore they are currently not supported.");
+        goto done;
+      }
+      sp_node *tw = NULL;
+      rc = session_window_node_(&bc, g, text, child, &tw, err);
+      if (rc) goto done;
+      agg->child = tw;
+      child = tw;
+      bc.input = child->schema;
+      int col = child->schema->nfields - 1;
+      if (!(agg->keys[k] = column_ref_(child->schema, col, g->pos)) || !(key_names[k] = strdup("session_window"))) {
+        if (agg->keys[k]) agg->nkeys++;
+        rc = oom_(err);
+        goto done;
+      }
+      agg->nkeys++;
+      continue;
+    }
     if (g->kind == SP_AST_FUNC && g->name && !strcasecmp(g->name, "window")) {
       /* A time window key: expand rows in a TIME_WINDOW node under the aggregate
        * and group by its `window` column (Spark's TimeWindowing rule). */
@@ -887,6 +975,18 @@ static void explain_node_(const sp_plan *p, const sp_node *n, int depth, sp_buf 
       sp_buf_puts(out, "]\n");
       break;
     case SP_NODE_TIME_WINDOW:
+      if (n->session) {
+        sp_buf_puts(out, "SessionWindow [session_window(");
+        sp_expr_explain(n->win_expr, in, out);
+        if (n->sess_gap_expr) {
+          sp_buf_puts(out, ", ");
+          sp_expr_explain(n->sess_gap_expr, in, out);
+        } else {
+          sp_buf_printf(out, ", %lld ms", (long long)(n->sess_gap_us / 1000));
+        }
+        sp_buf_puts(out, ") AS session_window]\n");
+        break;
+      }
       sp_buf_puts(out, "TimeWindow [");
       sp_expr_explain(n->win_expr, in, out);
       sp_buf_puts(out, " AS window]\n");

@@ -42,8 +42,11 @@ static void lineage_(sp_node *n) {
       break;
     case SP_NODE_TIME_WINDOW: {
       const sp_expr *te = NULL;
-      if (c->et_col >= 0 && !c->et_window && sp_expr_as_window(n->win_expr, &te, NULL, NULL, NULL) &&
-          is_col_(te, c->et_col)) {
+      if (n->session)
+        te = n->win_expr;
+      else if (!sp_expr_as_window(n->win_expr, &te, NULL, NULL, NULL))
+        te = NULL;
+      if (c->et_col >= 0 && !c->et_window && is_col_(te, c->et_col)) {
         n->et_col = n->schema->nfields - 1;
         n->et_window = true;
       } else {

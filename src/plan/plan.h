@@ -82,6 +82,14 @@ struct sp_node {
    * time (tumbling: one; sliding: up to ceil(duration/slide)); rows whose time is
    * NULL are dropped. win_expr is the bound window(...) call (sp_expr_as_window). */
   sp_expr *win_expr;
+  /* TIME_WINDOW with session: Spark's session_window(time, gap): the output column
+   * `session_window` is [t, t + gap) per row (merged per key by the aggregate);
+   * win_expr is then the TIMESTAMP expression, the gap sess_gap_us or, when
+   * sess_gap_expr is set, that STRING expression per row (rows whose gap is NULL,
+   * zero or negative are dropped). */
+  bool session;
+  int64_t sess_gap_us;
+  sp_expr *sess_gap_expr;
   /* DEDUPLICATE (dropDuplicates): keys[0..nkeys) are column refs (all columns when
    * none were named); output = input. within_watermark: dropDuplicatesWithinWatermark,
    * a key expires at event time + wm_delay_us (the input's watermark delay). */

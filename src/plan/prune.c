@@ -60,6 +60,7 @@ static int prune_node_(sp_plan *p, const sp_node *node, const bool *need, bool *
       /* Child columns pass through; the window needs its time column. */
       for (int i = 0; i < nin && i < nout; i++) req[i] = !need || need[i];
       mark_expr_(node->win_expr, req, nin);
+      mark_expr_(node->sess_gap_expr, req, nin);
       break;
     case SP_NODE_AGGREGATE:
       /* Every key and aggregate shapes the state: all are needed. */

@@ -151,7 +151,7 @@ static size_t find_(const sp_state_store *s, const void *key, size_t klen, uint6
     if ((sv >> 32) == tag) {
       size_t ei = slot_idx_(sv);
       const entry *e = &s->ents[ei];
-      if (e->hash == h && e->r->klen == klen && memcmp(REC_KEY(e->r), key, klen) == 0) {
+      if (e->hash == h && e->r->klen == klen && (klen == 0 || memcmp(REC_KEY(e->r), key, klen) == 0)) {
         *slot = i;
         return ei;
       }
@@ -318,7 +318,7 @@ static int put_(sp_state_store *s, const void *key, size_t klen, const void *val
     } else {
       rec *n = slab_alloc_(&s->chunks, &s->next_chunk, &s->slab_cap, &s->slab_used, klen, vlen);
       if (!n) return SPATE_ENOMEM;
-      memcpy(REC_KEY(n), key, klen);
+      if (klen) memcpy(REC_KEY(n), key, klen);
       if (vlen) memcpy(REC_VAL(n), val, vlen);
       n->dirty = r->dirty;
       s->live_bytes += rec_size_(klen, vlen);

@@ -74,6 +74,11 @@ static void test_math_functions(void **state) {
   assert_string_equal(t_eval(env, "round(1.25, 1)"), "1.3|1.3|1.3|1.3");
   assert_string_equal(t_eval(env, "round(-2.5)"), "-3.0|-3.0|-3.0|-3.0");
   assert_string_equal(t_eval(env, "round(0.045, 2)"), "0.05|0.05|0.05|0.05");
+  /* BigDecimal has no negative zero: a zero result is 0.0, never -0.0 */
+  assert_string_equal(t_eval(env, "round(-0.0D, 2)"), "0.0|0.0|0.0|0.0");
+  assert_string_equal(t_eval(env, "round(-0.04D, 1)"), "0.0|0.0|0.0|0.0");
+  assert_string_equal(t_eval(env, "round(-0.0004D, 2)"), "0.0|0.0|0.0|0.0");
+  assert_string_equal(t_eval(env, "round(-0.05D, 1)"), "-0.1|-0.1|-0.1|-0.1");
   assert_string_equal(t_eval(env, "round(i, -1)"), "0|0|null|-2147483646");
   assert_string_equal(t_eval(env, "round(125, -1)"), "130|130|130|130");
   assert_string_equal(t_eval(env, "round(-125, -1)"), "-130|-130|-130|-130");
