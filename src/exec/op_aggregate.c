@@ -18,24 +18,10 @@
 #include <time.h>
 
 #include "checkpoint/checkpoint.h"
-#include "exec/aggregate.h"
-#include "exec/exec.h"
+#include "exec/agg_internal.h"
 #include "exec/rowcodec.h"
 
-struct sp_agg_exec {
-  const sp_node *node;
-  int nparts;
-  char *state_dir;
-  sp_state_store_opts opts;
-  sp_agg_spec *specs;
-  int naggs, nbuf;
-  sp_type *key_schema;  /* STRUCT of the keys */
-  sp_type *buf_schema;  /* STRUCT of the buffers */
-  sp_type *part_schema; /* keys + buffers */
-  sp_state_store **stores;
-  int64_t *commit_ms;
-  int64_t *dropped;     /* per partition: rows dropped by the watermark in the last batch */
-};
+
 
 static int oom_(spate_error *err) { return spate_error_set(err, SPATE_ENOMEM, "out of memory"); }
 
@@ -72,6 +58,12 @@ int sp_agg_exec_new(const sp_node *n, int num_partitions, const char *state_dir,
   ex->commit_ms = calloc((size_t)num_partitions, sizeof *ex->commit_ms);
   ex->dropped = calloc((size_t)num_partitions, sizeof *ex->dropped);
   ex->key_schema = sp_type_struct_new(n->nkeys);
+  ex->sess_key = -1;
+  if (n->child && n->child->kind == SP_NODE_TIME_WINDOW && n->child->session)
+    for (int k = 0; k < n->nkeys; k++)
+      if (n->keys[k]->kind == SP_EXPR_COLUMN && n->keys[k]->npath == 0 &&
+          n->keys[k]->column == n->child->schema->nfields - 1)
+        ex->sess_key = k;
   if (!ex->state_dir || !ex->specs || !ex->stores || !ex->commit_ms || !ex->dropped || !ex->key_schema) goto oom;
   for (int k = 0; k < n->nkeys; k++)
     sp_type_struct_set(ex->key_schema, k, n->schema->fields[k].name, sp_type_ref(n->keys[k]->type), true);
@@ -99,10 +91,12 @@ oom:
   return oom_(err);
 }
 
-/* Shuffle partition of row r of the key vectors (key group -> partition). */
-static int partition_of_(sp_vec *const *keys, int nkeys, int64_t r, int nparts) {
+/* Shuffle partition of row r of the key vectors (key group -> partition). A session
+ * key is left out: all sessions of a key meet in one partition to merge. */
+static int partition_of_(sp_vec *const *keys, int nkeys, int skip, int64_t r, int nparts) {
   uint64_t h = 0x2545f4914f6cdd1dull;
-  for (int c = 0; c < nkeys; c++) h = sp_vec_hash_row(keys[c], r, h);
+  for (int c = 0; c < nkeys; c++)
+    if (c != skip) h = sp_vec_hash_row(keys[c], r, h);
   return sp_key_group_partition(sp_key_group(h), nparts);
 }
 
@@ -179,7 +173,7 @@ int sp_agg_exec_partial(const sp_agg_exec *ex, const sp_batch *in, const sp_eval
     goto done;
   }
   for (int64_t r = 0; r < ng; r++) {
-    pid[r] = partition_of_(partial->cols, nk, r, ex->nparts);
+    pid[r] = partition_of_(partial->cols, nk, ex->sess_key, r, ex->nparts);
     counts[pid[r]]++;
   }
   for (int p = 0; p < ex->nparts && !rc; p++) {
@@ -215,7 +209,7 @@ done:
   return rc;
 }
 
-static int open_store_(sp_agg_exec *ex, int p, int64_t version, spate_error *err) {
+int sp_agg_open_store(sp_agg_exec *ex, int p, int64_t version, spate_error *err) {
   sp_state_store *s = ex->stores[p];
   if (s && sp_state_store_version(s) == version) return 0;
   sp_state_store_close(s);
@@ -226,7 +220,7 @@ static int open_store_(sp_agg_exec *ex, int p, int64_t version, spate_error *err
 }
 
 /* Build result rows (keys + finalized aggregates) from key and buffer vectors. */
-static int result_batch_(sp_agg_exec *ex, sp_vec **keys, sp_vec **bufs, int64_t nrows, sp_batch **out,
+int sp_agg_result_batch(sp_agg_exec *ex, sp_vec **keys, sp_vec **bufs, int64_t nrows, sp_batch **out,
                          spate_error *err) {
   const sp_node *n = ex->node;
   int nk = n->nkeys, na = ex->naggs;
@@ -250,7 +244,7 @@ static int result_batch_(sp_agg_exec *ex, sp_vec **keys, sp_vec **bufs, int64_t 
 
 /* Event time (µs) of row r of the event-time key column, false when NULL. A window
  * key is timed by its end (Spark: "window.end <= watermark" is late). */
-static bool key_time_(const sp_vec *k, bool window, int64_t r, int64_t *us) {
+bool sp_agg_key_time(const sp_vec *k, bool window, int64_t r, int64_t *us) {
   if (sp_vec_is_null(k, r)) return false;
   if (window) {
     const sp_vec *end = k->children[1];
@@ -263,14 +257,14 @@ static bool key_time_(const sp_vec *k, bool window, int64_t r, int64_t *us) {
 }
 
 /* Rows of a partial batch whose key time is after the late watermark (or NULL). */
-static sp_batch *drop_late_(const sp_agg_exec *ex, const sp_batch *b, int64_t late_us, int64_t *dropped) {
+sp_batch *sp_agg_drop_late(const sp_agg_exec *ex, const sp_batch *b, int64_t late_us, int64_t *dropped) {
   int32_t *idx = malloc((size_t)(b->nrows ? b->nrows : 1) * sizeof *idx);
   if (!idx) return NULL;
   const sp_vec *k = b->cols[ex->node->et_col];
   int64_t m = 0;
   for (int64_t r = 0; r < b->nrows; r++) {
     int64_t t;
-    if (key_time_(k, ex->node->et_window, r, &t) && t <= late_us)
+    if (sp_agg_key_time(k, ex->node->et_window, r, &t) && t <= late_us)
       (*dropped)++;
     else
       idx[m++] = (int32_t)r;
@@ -306,7 +300,7 @@ static int evict_(sp_agg_exec *ex, int p, sp_state_store *store, int64_t evict_u
       break;
     }
     int64_t t;
-    if (!key_time_(tk[n->et_col], n->et_window, 0, &t) || t > evict_us) continue;
+    if (!sp_agg_key_time(tk[n->et_col], n->et_window, 0, &t) || t > evict_us) continue;
     if (emit && (sp_row_decode(kp, kl, ks, nk) < 0 || sp_row_decode(vp, vl, bs, nb) < 0)) {
       rc = spate_error_set(err, SPATE_ECHECKPOINT, "state store %s/%d: corrupt entry", ex->state_dir, p);
       break;
@@ -337,7 +331,7 @@ static int evict_(sp_agg_exec *ex, int p, sp_state_store *store, int64_t evict_u
   return rc;
 }
 
-static int64_t now_ms_(void) {
+int64_t sp_agg_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -345,11 +339,12 @@ static int64_t now_ms_(void) {
 
 int sp_agg_exec_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *const *partials, int npartials,
                       sp_output_mode mode, const sp_agg_watermark *wm, sp_batch **out, spate_error *err) {
+  if (ex->sess_key >= 0) return sp_agg_session_final(ex, p, batch_id, partials, npartials, mode, wm, out, err);
   const sp_node *n = ex->node;
   int nk = n->nkeys;
   bool use_wm = wm && wm->enabled && n->et_col >= 0 && mode != SP_MODE_COMPLETE;
   ex->dropped[p] = 0;
-  int rc = open_store_(ex, p, batch_id, err);
+  int rc = sp_agg_open_store(ex, p, batch_id, err);
   if (rc) return rc;
   sp_state_store *store = ex->stores[p];
   sp_agg_table *t = sp_agg_table_new(ex->key_schema, ex->specs, ex->naggs);
@@ -369,7 +364,7 @@ int sp_agg_exec_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *const 
     const sp_batch *b = partials[i];
     if (use_wm) {
       /* Late rows: key time <= the previous batch's watermark (§5.4). */
-      if (!(kept = drop_late_(ex, partials[i], wm->late_ms * 1000, &ex->dropped[p]))) {
+      if (!(kept = sp_agg_drop_late(ex, partials[i], wm->late_ms * 1000, &ex->dropped[p]))) {
         rc = oom_(err);
         break;
       }
@@ -458,10 +453,10 @@ int sp_agg_exec_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *const 
       goto done;
     }
   }
-  int64_t t0 = now_ms_();
+  int64_t t0 = sp_agg_now_ms();
   rc = sp_state_store_commit(store, err);
-  ex->commit_ms[p] = now_ms_() - t0;
-  if (!rc && mode == SP_MODE_APPEND && use_wm) rc = result_batch_(ex, eks, ebs, nemitted, out, err);
+  ex->commit_ms[p] = sp_agg_now_ms() - t0;
+  if (!rc && mode == SP_MODE_APPEND && use_wm) rc = sp_agg_result_batch(ex, eks, ebs, nemitted, out, err);
   for (int k = 0; k < nk; k++) sp_vec_free(eks[k]);
   for (int b = 0; b < ex->nbuf; b++) sp_vec_free(ebs[b]);
   if (rc) {
@@ -497,12 +492,12 @@ int sp_agg_exec_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *const 
         rc = spate_error_set(err, SPATE_ECHECKPOINT, "state store %s/%d: corrupt entry", ex->state_dir, p);
       m++;
     }
-    if (!rc) rc = result_batch_(ex, ks, bs, m, out, err);
+    if (!rc) rc = sp_agg_result_batch(ex, ks, bs, m, out, err);
     for (int k = 0; k < nk; k++) sp_vec_free(ks[k]);
     for (int b = 0; b < nb; b++) sp_vec_free(bs[b]);
   } else if (mode == SP_MODE_UPDATE) {
     /* Update: the keys changed in this batch (evicted ones included: they changed). */
-    rc = result_batch_(ex, keys, bufs, ng, out, err);
+    rc = sp_agg_result_batch(ex, keys, bufs, ng, out, err);
   }
 done:
   sp_buf_free(&kb);

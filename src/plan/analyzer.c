@@ -635,6 +635,12 @@ static int analyze_aggregate_(actx *a, const sp_ast_select *sel, const char *tex
       goto done;
     }
   }
+  if (child->kind == SP_NODE_TIME_WINDOW && child->session && agg->nkeys < 2) {
+    rc = sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, sel->pos,
+                         "a streaming session_window aggregation needs at least one grouping column besides the "
+                         "session window (global session windows are batch-only in Spark)");
+    goto done;
+  }
   /* Provisional schema holding the keys so rewrites can make key column refs. */
   agg->schema = schema_of_(key_names, agg->keys, agg->nkeys);
   if (!agg->schema) {
@@ -912,6 +918,10 @@ int sp_analyze(const sp_analyze_opts *opts, const sp_ast_select *select, const c
 
 int sp_plan_check_output_mode(const sp_plan *p, sp_output_mode mode, const sp_sink_vtab *sink, spate_error *err) {
   const sp_node *agg = sp_plan_aggregate(p);
+  bool session = agg && agg->child && agg->child->kind == SP_NODE_TIME_WINDOW && agg->child->session;
+  if (session && mode == SP_MODE_UPDATE)
+    return spate_error_set(err, SPATE_EANALYSIS,
+                           "Update output mode not supported for session window on streaming DataFrames/DataSets");
   if (p->has_aggregate) {
     if (mode == SP_MODE_APPEND && (!agg || agg->et_col < 0)) {
       /* Append needs a watermark on a grouping key (issue: event time). */
