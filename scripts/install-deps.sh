@@ -3,7 +3,7 @@
 # Idempotent; works as root or through sudo. Used by `make run`, `make test` and .ci/run.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libcmocka-dev libsimdjson-dev libjansson-dev libxxhash-dev
-      libpcre2-dev python3 netcat-openbsd)
+      libpcre2-dev librdkafka-dev kcat python3 netcat-openbsd)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,6 +5,7 @@
  *   spate run JOB.sql [--var NAME=VALUE]... [--trigger SPEC] [--progress FILE] [--quiet]
  *   spate explain JOB.sql [--var NAME=VALUE]...
  *   spate gen invoices|words|ysb|seq ...
+ *   spate broker [--partitions N] [--topic NAME[:PARTITIONS]]...
  *
  * `run` starts every CREATE STREAMING QUERY of the job concurrently and returns
  * when all have terminated. SIGINT/SIGTERM stop the queries gracefully (the batch
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/broker.h"
 #include "cli/gen.h"
 #include "spate/spate.h"
 
@@ -33,6 +35,8 @@ static void usage_(FILE *f) {
           "  spate run JOB.sql [options]      run every streaming query in a job file\n"
           "  spate explain JOB.sql [options]  print the plan of each query without running it\n"
           "  spate gen KIND [options]         write generated data (invoices, words, ysb, seq)\n"
+          "  spate broker [options]           run an in-memory Kafka broker for development and tests\n"
+          "                                   (--partitions N, --topic NAME[:PARTITIONS]; see broker --help)\n"
           "  spate --help | --version\n"
           "\n"
           "Options for run/explain:\n"
@@ -308,6 +312,7 @@ int main(int argc, char **argv) {
   if (!strcmp(argv[1], "run")) return cmd_run_(argc, argv, false);
   if (!strcmp(argv[1], "explain")) return cmd_run_(argc, argv, true);
   if (!strcmp(argv[1], "gen")) return sp_cli_gen(argc - 1, argv + 1);
+  if (!strcmp(argv[1], "broker")) return sp_cli_broker(argc - 1, argv + 1);
   fprintf(stderr, "spate: unknown command '%s' (see spate --help)\n", argv[1]);
   return 2;
 }

@@ -11,13 +11,14 @@
 /* Vtables defined by the source implementations (one per format). */
 extern const sp_source_vtab sp_json_source_vtab;   /* file_source.c */
 extern const sp_source_vtab sp_csv_source_vtab;    /* file_source.c */
+extern const sp_source_vtab sp_kafka_source_vtab;  /* kafka_source.c */
 extern const sp_source_vtab sp_text_source_vtab;   /* file_source.c */
 extern const sp_source_vtab sp_socket_source_vtab; /* socket_source.c */
 extern const sp_source_vtab sp_rate_source_vtab;   /* rate_source.c */
 extern const sp_source_vtab sp_rate_micro_batch_source_vtab; /* rate_source.c */
 
 static const sp_source_vtab *const sources_[] = {
-    &sp_csv_source_vtab,  &sp_json_source_vtab, &sp_rate_source_vtab, &sp_rate_micro_batch_source_vtab,
+    &sp_csv_source_vtab,  &sp_json_source_vtab, &sp_kafka_source_vtab, &sp_rate_source_vtab, &sp_rate_micro_batch_source_vtab,
     &sp_socket_source_vtab, &sp_text_source_vtab,
 };
 
@@ -28,4 +29,4 @@ const sp_source_vtab *sp_source_lookup(const char *format) {
   return NULL;
 }
 
-const char *sp_source_formats(void) { return "csv, json, rate, rate-micro-batch, socket, text"; }
+const char *sp_source_formats(void) { return "csv, json, kafka, rate, rate-micro-batch, socket, text"; }

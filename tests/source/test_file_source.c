@@ -462,7 +462,7 @@ static void test_option_errors(void **state) {
   expect_create_error_(f, "json", &p, NULL, SPATE_EANALYSIS,
                        "Unable to infer schema for JSON. It must be specified manually.");
   expect_create_error_(f, "parquet", &p, NULL, SPATE_ENOTFOUND,
-                       "Failed to find data source: parquet. Available streaming sources: csv, json, rate, "
+                       "Failed to find data source: parquet. Available streaming sources: csv, json, kafka, rate, "
                        "rate-micro-batch, socket, text");
   sp_type_unref(schema);
 }
