@@ -36,6 +36,7 @@ typedef struct golden {
   char *job;
   char *mode;
   char *error;                 /* expected error substring (job fails) */
+  int trigger_once;            /* "== trigger once": each batch section is one Trigger.Once run */
   int nbatches;
   char *input[MAX_BATCHES];
   char *expect[MAX_BATCHES];
@@ -46,6 +47,7 @@ typedef struct golden {
 typedef struct collected {
   sp_buf rows[MAX_BATCHES];
   int seen[MAX_BATCHES];
+  int64_t last;                /* highest batch id delivered, -1 before any */
 } collected;
 
 static char *slurp(const char *path) {
@@ -90,6 +92,7 @@ static int on_batch(void *user, int64_t batch_id, struct ArrowSchema *schema, st
   if (rc) return rc;
   if (batch_id >= 0 && batch_id < MAX_BATCHES) {
     c->seen[batch_id] = 1;
+    if (batch_id > c->last) c->last = batch_id;
     for (int64_t r = 0; r < b->nrows; r++) {
       for (int col = 0; col < b->ncols; col++) {
         if (col) sp_buf_putc(&c->rows[batch_id], '|');
@@ -146,6 +149,9 @@ static void parse(golden *g, char *text) {
         if (!strcmp(name, "mode")) {
           g->mode = strdup(arg ? arg : "append");
           free(name);
+        } else if (!strcmp(name, "trigger")) {
+          g->trigger_once = arg && !strcmp(arg, "once");
+          free(name);
         } else if (!strcmp(name, "restart")) {
           pending_restart = 1;
           free(name);
@@ -181,6 +187,7 @@ static spate_query *start(spate_session *s, const golden *g, const char *chk, co
   spate_writer_output_mode(w, g->mode);
   spate_writer_checkpoint_location(w, chk);
   spate_writer_foreach_batch(w, on_batch, c);
+  if (g->trigger_once) spate_writer_trigger_once(w);
   return spate_writer_start(w, err);
 }
 
@@ -206,6 +213,7 @@ static void run_golden(const char *path) {
   spate_session *s = spate_session_new(&err);
   assert_non_null(s);
   collected *c = calloc(1, sizeof *c);
+  c->last = -1;
   int rc = spate_sql(s, job, &err);
   spate_query *q = NULL;
   if (!rc) q = start(s, &g, chk, c, &err);
@@ -217,7 +225,46 @@ static void run_golden(const char *path) {
         fail_msg("%s: expected error containing '%s', got: %s", path, want, err.message);
   } else {
     if (!q) fail_msg("%s: cannot start: %s", path, err.message);
-    for (int b = 0; b < g.nbatches; b++) {
+    if (g.trigger_once) {
+      /* The first Trigger.Once run started above found no input: it ran nothing. */
+      spate_query_await_termination(q, -1, &err);
+      spate_query_stop(q);
+    }
+    for (int b = 0; b < g.nbatches && g.trigger_once; b++) {
+      /* Each section: its input file (none for a blank section), then one Trigger.Once
+       * run; the expectation is every row of the batches that run produced (a
+       * no-data batch when the watermark moved and nothing arrived). */
+      if (strspn(g.input[b], " \n\t") < strlen(g.input[b])) {
+        char tmp[600], fin[600];
+        snprintf(tmp, sizeof tmp, "%s/.batch-%03d.tmp", dir, b);
+        snprintf(fin, sizeof fin, "%s/batch-%03d.json", input, b);
+        FILE *f = fopen(tmp, "w");
+        fputs(g.input[b], f);
+        fclose(f);
+        rename(tmp, fin);
+      }
+      int64_t first = c->last + 1;
+      q = start(s, &g, chk, c, &err);
+      if (!q) fail_msg("%s: Trigger.Once run %d failed to start: %s", path, b, err.message);
+      spate_query_await_termination(q, -1, &err);
+      if (spate_query_exception(q, &err)) fail_msg("%s: batch %d failed: %s", path, b, err.message);
+      spate_query_stop(q);
+      sp_buf all;
+      sp_buf_init(&all);
+      for (int64_t id = first; id <= c->last && id < MAX_BATCHES; id++)
+        if (c->rows[id].data) sp_buf_puts(&all, c->rows[id].data);
+      char *want = sorted_lines(g.expect[b]);
+      char *got = sorted_lines(all.data);
+      sp_buf_free(&all);
+      if (strcmp(want, got) != 0) {
+        fprintf(stderr, "%s: section %d (batches %lld..%lld)\n--- expected\n%s--- got\n%s", path, b,
+                (long long)first, (long long)c->last, want, got);
+        fail_msg("%s: section %d: rows differ (see above)", path, b);
+      }
+      free(want);
+      free(got);
+    }
+    for (int b = 0; b < g.nbatches && !g.trigger_once; b++) {
       if (g.restart_before[b]) {
         spate_query_stop(q);
         q = start(s, &g, chk, c, &err);
