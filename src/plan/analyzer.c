@@ -42,6 +42,7 @@ static sp_node *node_new_(sp_node_kind kind, sp_node *child) {
 static void node_free_(sp_node *n) {
   while (n) {
     sp_node *c = n->child;
+    node_free_(n->right);
     sp_type_unref(n->schema);
     sp_expr_free(n->predicate);
     sp_expr_free(n->win_expr);
@@ -785,7 +786,68 @@ static int add_dedup_(actx *a, const sp_ast_select *sel, const char *text, sp_no
 
 /* ---- SELECT ---- */
 
+static int analyze_select_one_(actx *a, const sp_ast_select *sel, const char *text, sp_node **out,
+                               spate_error *err);
+
+static const char *ordinal_(int i) {
+  static const char *const w[] = {"first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"};
+  return i < 8 ? w[i] : "next";
+}
+
+/* A SELECT and the SELECTs UNION ALL appends to it: one UNION node per link. The
+ * schema is the first input's names; columns must agree in number and type. */
 static int analyze_select_(actx *a, const sp_ast_select *sel, const char *text, sp_node **out, spate_error *err) {
+  sp_node *acc = NULL;
+  int rc = analyze_select_one_(a, sel, text, &acc, err);
+  int k = 1;
+  for (const sp_ast_select *u = sel->union_all, *prev = sel; !rc && u; prev = u, u = u->union_all, k++) {
+    sp_node *r = NULL;
+    rc = analyze_select_one_(a, u, text, &r, err);
+    if (rc) break;
+    const sp_type *ls = acc->schema, *rs = r->schema;
+    if (ls->nfields != rs->nfields) {
+      rc = sp_sql_error_at(err, SPATE_EANALYSIS, text, prev->union_pos,
+                           "[NUM_COLUMNS_MISMATCH] UNION can only be performed on inputs with the same number of "
+                           "columns, but the first input has %d columns and the %s input has %d columns.",
+                           ls->nfields, ordinal_(k), rs->nfields);
+    }
+    for (int i = 0; !rc && i < ls->nfields; i++)
+      if (!sp_type_equal(ls->fields[i].type, rs->fields[i].type)) {
+        char t1[256], t2[256];
+        sp_type_to_string(ls->fields[i].type, t1, sizeof t1);
+        sp_type_to_string(rs->fields[i].type, t2, sizeof t2);
+        rc = sp_sql_error_at(err, SPATE_EANALYSIS, text, prev->union_pos,
+                             "[INCOMPATIBLE_COLUMN_TYPE] UNION can only be performed on inputs with compatible "
+                             "column types. The %s column of the %s input is \"%s\" which is not compatible with "
+                             "\"%s\" at the same column of the first input (cast it explicitly).",
+                             ordinal_(i), ordinal_(k), t2, t1);
+      }
+    sp_node *un = rc ? NULL : node_new_(SP_NODE_UNION, acc);
+    sp_type *st = un ? sp_type_struct_new(ls->nfields) : NULL;
+    if (!rc && !st) rc = oom_(err);
+    if (rc) {
+      free(un);
+      node_free_(r);
+      break;
+    }
+    for (int i = 0; i < ls->nfields; i++)
+      sp_type_struct_set(st, i, ls->fields[i].name, sp_type_ref(ls->fields[i].type),
+                         ls->fields[i].nullable || rs->fields[i].nullable);
+    un->schema = st;
+    un->right = r;
+    un->pos = prev->union_pos;
+    acc = un;
+  }
+  if (rc) {
+    node_free_(acc);
+    return rc;
+  }
+  *out = acc;
+  return 0;
+}
+
+static int analyze_select_one_(actx *a, const sp_ast_select *sel, const char *text, sp_node **out,
+                               spate_error *err) {
   if (!sel->from)
     return sp_sql_error_at(err, SPATE_EANALYSIS, text, sel->pos,
                            "a streaming query needs a FROM clause naming a streaming view");
@@ -1008,8 +1070,12 @@ static void explain_node_(const sp_plan *p, const sp_node *n, int depth, sp_buf 
       explain_list_(n->aggs, n->naggs, in, NULL, out);
       sp_buf_puts(out, "]\n");
       break;
+    case SP_NODE_UNION:
+      sp_buf_puts(out, "Union\n");
+      break;
   }
   if (n->child) explain_node_(p, n->child, depth + 1, out);
+  if (n->right) explain_node_(p, n->right, depth + 1, out);
 }
 
 void sp_plan_explain(const sp_plan *p, sp_buf *out) { explain_node_(p, p->root, 0, out); }

@@ -27,6 +27,12 @@ static void lineage_(sp_node *n) {
     case SP_NODE_WATERMARK:
       n->et_col = n->wm_column;
       break;
+    case SP_NODE_UNION:
+      /* Spark: the output attributes are the first input's. */
+      lineage_(n->right);
+      n->et_col = c->et_col;
+      n->et_window = c->et_window;
+      break;
     case SP_NODE_FILTER:
     case SP_NODE_DEDUPLICATE:
       n->et_col = c->et_col;

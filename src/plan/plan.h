@@ -53,6 +53,7 @@ typedef enum sp_node_kind {
   SP_NODE_AGGREGATE,
   SP_NODE_TIME_WINDOW,
   SP_NODE_DEDUPLICATE,
+  SP_NODE_UNION,          /* UNION ALL of child and right (same schema) */
 } sp_node_kind;
 
 typedef struct sp_node sp_node;
@@ -60,6 +61,7 @@ struct sp_node {
   sp_node_kind kind;
   sp_type *schema;        /* output schema (STRUCT), owned reference */
   sp_node *child;         /* NULL for SCAN */
+  sp_node *right;         /* second input of a binary node (UNION), else NULL */
   /* SCAN */
   int source;             /* index into sp_plan.sources */
   /* WATERMARK: event-time column index in the child's schema and delay. */

@@ -38,6 +38,7 @@ static int prune_node_(sp_plan *p, const sp_node *node, const bool *need, bool *
   bool *req = calloc((size_t)(nin ? nin : 1), sizeof *req);
   if (!req) return SPATE_ENOMEM;
   switch (node->kind) {
+    case SP_NODE_UNION:
     case SP_NODE_WATERMARK:
     case SP_NODE_FILTER:
       /* Same columns in and out. */
@@ -71,6 +72,7 @@ static int prune_node_(sp_plan *p, const sp_node *node, const bool *need, bool *
       for (int i = 0; i < nin; i++) req[i] = true;
   }
   int rc = prune_node_(p, child, req, source_req);
+  if (!rc && node->right) rc = prune_node_(p, node->right, req, source_req); /* UNION: same columns */
   free(req);
   return rc;
 }

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/crash.h"
 #include "common/datetime.h"
 #include "runtime/progress.h"
 #include "runtime/runtime.h"
@@ -125,247 +126,9 @@ static void push_progress_(spate_query *q, char *json) {
   pthread_mutex_unlock(&q->mu);
 }
 
-/* ---- plan walking ---- */
-
-/* Nodes from the scan (index 0) up to the root. Returns count (<= cap). */
-static int chain_(const sp_plan *p, const sp_node **out, int cap) {
-  int n = 0;
-  for (const sp_node *x = p->root; x && n < cap; x = x->child) out[n++] = x;
-  for (int i = 0; i < n / 2; i++) {
-    const sp_node *t = out[i];
-    out[i] = out[n - 1 - i];
-    out[n - 1 - i] = t;
-  }
-  return n;
-}
-
-/* ---- batch execution ---- */
+/* ---- batch execution: src/runtime/executor.c ---- */
 
 #define MAX_CHAIN 64
-
-typedef struct batch_run {
-  spate_query *q;
-  const sp_node *nodes[MAX_CHAIN];
-  int nnodes;
-  int agg_at;                 /* index of the AGGREGATE node or -1 */
-  sp_eval_ctx ctx;
-  int64_t batch_id;
-  sp_batch **inputs;          /* input partitions */
-  int ninputs;
-  sp_batch **map_out;         /* per input: result (no aggregation) */
-  sp_batch ***partials;       /* per input: [P] partial aggregates */
-  sp_batch **reduce_out;      /* per shuffle partition */
-  sp_batch **partials_of;     /* scratch per shuffle partition: [ninputs] */
-  /* event-time statistics per input partition (first WATERMARK node) */
-  int64_t *et_max, *et_min, *et_sum, *et_cnt;
-  int wm_at;
-  sp_agg_watermark wm;        /* late/eviction watermarks of this batch */
-} batch_run;
-
-static int run_nodes_(batch_run *r, int from, int to, sp_batch **b, int input, spate_error *err) {
-  for (int i = from; i < to; i++) {
-    const sp_node *n = r->nodes[i];
-    if (n->kind == SP_NODE_WATERMARK) {
-      if (i == r->wm_at && input >= 0) {
-        const sp_vec *v = (*b)->cols[n->wm_column];
-        int64_t mx = INT64_MIN, mn = INT64_MAX, sum = 0, cnt = 0;
-        for (int64_t k = 0; k < v->length; k++) {
-          if (sp_vec_is_null(v, k)) continue;
-          int64_t t = sp_vec_i64(v)[k] / 1000;
-          if (t > mx) mx = t;
-          if (t < mn) mn = t;
-          sum += t;
-          cnt++;
-        }
-        r->et_max[input] = mx;
-        r->et_min[input] = mn;
-        r->et_sum[input] = sum;
-        r->et_cnt[input] = cnt;
-      }
-      continue;
-    }
-    sp_batch *o = NULL;
-    int rc = sp_exec_node(n, *b, &r->ctx, &o, err);
-    if (rc) return rc;
-    sp_batch_free(*b);
-    *b = o;
-  }
-  return 0;
-}
-
-static int map_task_(void *arg, int i, spate_error *err) {
-  batch_run *r = arg;
-  sp_batch *b = r->inputs[i];
-  r->inputs[i] = NULL;
-  int end = r->agg_at >= 0 ? r->agg_at : r->nnodes;
-  int rc = run_nodes_(r, 1, end, &b, i, err);
-  if (rc) {
-    sp_batch_free(b);
-    return rc;
-  }
-  if (r->agg_at < 0) {
-    r->map_out[i] = b;
-    return 0;
-  }
-  rc = sp_stateful_partial(r->q->stateful, b, &r->ctx, r->partials[i], err);
-  sp_batch_free(b);
-  return rc;
-}
-
-static int reduce_task_(void *arg, int p, spate_error *err) {
-  batch_run *r = arg;
-  sp_batch **mine = r->partials_of + (size_t)p * (size_t)r->ninputs;
-  for (int i = 0; i < r->ninputs; i++) mine[i] = r->partials[i][p];
-  sp_batch *out = NULL;
-  int rc = sp_stateful_final(r->q->stateful, p, r->batch_id, mine, r->ninputs, r->q->mode, &r->wm, &r->ctx, &out,
-                             err);
-  if (rc) return rc;
-  rc = run_nodes_(r, r->agg_at + 1, r->nnodes, &out, -1, err);
-  if (rc) {
-    sp_batch_free(out);
-    return rc;
-  }
-  r->reduce_out[p] = out;
-  return 0;
-}
-
-typedef struct batch_stats {
-  int64_t input_rows[SP_MAX_SOURCES];
-  int64_t d_get_batch, d_add_batch;
-  bool has_event_time;
-  int64_t et_max, et_min, et_avg;
-  int64_t output_rows;
-} batch_stats;
-
-static int execute_batch_(spate_query *q, int64_t batch_id, int64_t batch_ts_ms, const sp_agg_watermark *wm,
-                          char **starts, char **ends, batch_stats *st, spate_error *err) {
-  batch_run r;
-  memset(&r, 0, sizeof r);
-  r.q = q;
-  r.batch_id = batch_id;
-  r.wm = *wm;
-  r.nnodes = chain_(q->plan, r.nodes, MAX_CHAIN);
-  r.agg_at = -1;
-  r.wm_at = -1;
-  for (int i = 0; i < r.nnodes; i++) {
-    if (r.nodes[i]->kind == SP_NODE_AGGREGATE || r.nodes[i]->kind == SP_NODE_DEDUPLICATE) r.agg_at = i;
-    if (r.nodes[i]->kind == SP_NODE_WATERMARK && r.wm_at < 0) r.wm_at = i;
-  }
-  r.ctx.batch_timestamp_us = batch_ts_ms * 1000;
-  r.ctx.timezone = sp_conf_get(&q->conf, "spark.sql.session.timeZone");
-
-  /* getBatch: rows (start, end] of every source with new data. */
-  int64_t t0 = sp_mono_ms();
-  sp_batch_list in = {0};
-  int rc = 0;
-  for (int s = 0; s < q->plan->nsources && !rc; s++) {
-    sp_source *src = q->plan->sources[s];
-    bool changed = ends[s] && (!starts[s] || strcmp(starts[s], ends[s]) != 0);
-    if (!changed) continue;
-    int before = in.n;
-    rc = src->vt->get_batch(src, starts[s], ends[s], &in, err);
-    if (!rc) {
-      int64_t rows = 0;
-      for (int k = before; k < in.n; k++) rows += in.items[k]->nrows;
-      st->input_rows[s] = rows;
-    }
-  }
-  st->d_get_batch = sp_mono_ms() - t0;
-  if (rc) {
-    sp_batch_list_release(&in);
-    return rc;
-  }
-  /* A batch with no input partitions still runs the stateful/sink phases. */
-  if (in.n == 0) {
-    sp_batch *empty = sp_batch_new(q->plan->sources[0]->schema, 0);
-    if (!empty || sp_batch_list_push(&in, empty)) {
-      sp_batch_list_release(&in);
-      return spate_error_set(err, SPATE_ENOMEM, "out of memory");
-    }
-  }
-  int64_t t1 = sp_mono_ms();
-  int P = q->stateful ? q->stateful->num_partitions : 0;
-  r.inputs = in.items;
-  r.ninputs = in.n;
-  r.map_out = calloc((size_t)in.n, sizeof *r.map_out);
-  r.partials = calloc((size_t)in.n, sizeof *r.partials);
-  r.et_max = calloc((size_t)in.n, sizeof(int64_t));
-  r.et_min = calloc((size_t)in.n, sizeof(int64_t));
-  r.et_sum = calloc((size_t)in.n, sizeof(int64_t));
-  r.et_cnt = calloc((size_t)in.n, sizeof(int64_t));
-  if (!r.map_out || !r.partials || !r.et_max || !r.et_min || !r.et_sum || !r.et_cnt) {
-    rc = spate_error_set(err, SPATE_ENOMEM, "out of memory");
-    goto done;
-  }
-  if (P > 0) {
-    for (int i = 0; i < in.n && !rc; i++)
-      if (!(r.partials[i] = calloc((size_t)P, sizeof **r.partials)))
-        rc = spate_error_set(err, SPATE_ENOMEM, "out of memory");
-    r.reduce_out = calloc((size_t)P, sizeof *r.reduce_out);
-    size_t nparts = (size_t)(unsigned)P * (size_t)(unsigned)(in.n > 0 ? in.n : 0);
-    r.partials_of = calloc(nparts ? nparts : 1, sizeof *r.partials_of);
-    if (!r.reduce_out || !r.partials_of) rc = spate_error_set(err, SPATE_ENOMEM, "out of memory");
-    if (rc) goto done;
-  }
-  rc = sp_pool_run(q->session->pool, in.n, map_task_, &r, err);
-  if (rc) goto done;
-  if (r.wm_at >= 0) {
-    int64_t cnt = 0, sum = 0, mx = INT64_MIN, mn = INT64_MAX;
-    for (int i = 0; i < in.n; i++) {
-      if (!r.et_cnt[i]) continue;
-      cnt += r.et_cnt[i];
-      sum += r.et_sum[i];
-      if (r.et_max[i] > mx) mx = r.et_max[i];
-      if (r.et_min[i] < mn) mn = r.et_min[i];
-    }
-    if (cnt) {
-      st->has_event_time = true;
-      st->et_max = mx;
-      st->et_min = mn;
-      st->et_avg = sum / cnt;
-    }
-  }
-  sp_batch **outs;
-  int nouts;
-  if (P > 0) {
-    rc = sp_pool_run(q->session->pool, P, reduce_task_, &r, err);
-    if (rc) goto done;
-    outs = r.reduce_out;
-    nouts = P;
-  } else {
-    outs = r.map_out;
-    nouts = in.n;
-  }
-  int64_t rows = 0;
-  for (int i = 0; i < nouts; i++) rows += outs[i] ? outs[i]->nrows : 0;
-  /* The sink sees every partition, in partition order. */
-  q->sink->num_output_rows = -1;
-  rc = q->sink->vt->add_batch(q->sink, batch_id, (const sp_batch *const *)outs, nouts, err);
-  st->output_rows = q->sink->num_output_rows >= 0 ? q->sink->num_output_rows : rows;
-  st->d_add_batch = sp_mono_ms() - t1;
-done:
-  if (r.partials) {
-    for (int i = 0; i < in.n; i++) {
-      if (!r.partials[i]) continue;
-      for (int p = 0; p < P; p++) sp_batch_free(r.partials[i][p]);
-      free(r.partials[i]);
-    }
-  }
-  if (r.map_out)
-    for (int i = 0; i < in.n; i++) sp_batch_free(r.map_out[i]);
-  if (r.reduce_out)
-    for (int p = 0; p < P; p++) sp_batch_free(r.reduce_out[p]);
-  free(r.partials);
-  free(r.map_out);
-  free(r.reduce_out);
-  free(r.partials_of);
-  free(r.et_max);
-  free(r.et_min);
-  free(r.et_sum);
-  free(r.et_cnt);
-  sp_batch_list_release(&in);
-  return rc;
-}
 
 /* ---- checkpoint entries ---- */
 
@@ -401,6 +164,11 @@ typedef struct loop_state {
   int64_t batch_id;       /* id of the next batch to run */
   int64_t watermark_ms;   /* watermark for the next batch */
   int64_t prev_wm_ms;     /* watermark the last batch ran with: the next batch's late-row filter */
+  /* Per WATERMARK node (sp_plan_watermark_nodes order), Spark's WatermarkTracker:
+   * the node's watermark once known, and when it last saw rows (idle timeout). */
+  int64_t node_wm[SP_MAX_WATERMARKS];
+  bool node_known[SP_MAX_WATERMARKS];
+  int64_t node_data_ms[SP_MAX_WATERMARKS];
   char **starts;          /* per source: end offset of the last committed batch (or NULL) */
   /* recovery: an uncommitted batch to re-run */
   bool replay;
@@ -430,6 +198,7 @@ static int recover_(spate_query *q, loop_state *ls, spate_error *err) {
   int64_t L, C;
   int rc = sp_checkpoint_latest(q->cp, &L, &C, err);
   if (rc) return rc;
+  if ((rc = sp_checkpoint_validate(q->cp, err))) return rc;
   if (L < 0) {
     ls->batch_id = 0;
     ls->watermark_ms = 0;
@@ -498,6 +267,52 @@ static int recover_(spate_query *q, loop_state *ls, spate_error *err) {
   return ls->replay_ends ? 0 : spate_error_set(err, SPATE_ENOMEM, "out of memory");
 }
 
+/* Stateful nodes of the tree (post-order). */
+static int stateful_nodes_(const sp_node *n, const sp_node **out, int k, int cap) {
+  if (!n) return k;
+  k = stateful_nodes_(n->child, out, k, cap);
+  k = stateful_nodes_(n->right, out, k, cap);
+  if ((n->kind == SP_NODE_AGGREGATE || n->kind == SP_NODE_DEDUPLICATE) && k < cap) out[k++] = n;
+  return k;
+}
+
+/* The global watermark after a batch (spark-semantics.md §5.4, Spark's WatermarkTracker):
+ * each WATERMARK node's watermark is max(its previous, max event time - delay) once it
+ * saw rows, 0 while it never did; the global one is their min (or max, by
+ * spark.sql.streaming.multipleWatermarkPolicy) and never decreases. Beyond Spark: a
+ * node without rows for spate.watermark.idleTimeout stops holding the min back. */
+static int64_t next_watermark_(spate_query *q, loop_state *ls, const sp_batch_stats *st, int64_t now_ms,
+                               int64_t current) {
+  const sp_node *wn[SP_MAX_WATERMARKS];
+  int nw = sp_plan_watermark_nodes(q->plan, wn, SP_MAX_WATERMARKS);
+  if (nw == 0) return current;
+  const char *pol = sp_conf_get(&q->conf, "spark.sql.streaming.multipleWatermarkPolicy");
+  bool use_max = pol && strcasecmp(pol, "max") == 0;
+  int64_t idle_ms = -1;
+  if (sp_conf_get(&q->conf, "spate.watermark.idleTimeout"))
+    sp_conf_get_ms(&q->conf, "spate.watermark.idleTimeout", &idle_ms, NULL);
+  for (int i = 0; i < nw; i++) {
+    if (i < st->nwm && st->wm[i].count > 0) {
+      int64_t cand = st->wm[i].max_ms - wn[i]->wm_delay_us / 1000;
+      if (!ls->node_known[i] || cand > ls->node_wm[i]) ls->node_wm[i] = cand;
+      ls->node_known[i] = true;
+      ls->node_data_ms[i] = now_ms;
+    } else if (!ls->node_known[i]) {
+      ls->node_wm[i] = 0;
+      ls->node_known[i] = true;
+      if (!ls->node_data_ms[i]) ls->node_data_ms[i] = now_ms;
+    }
+  }
+  bool any = false;
+  int64_t chosen = 0;
+  for (int i = 0; i < nw; i++) {
+    if (!use_max && nw > 1 && idle_ms >= 0 && now_ms - ls->node_data_ms[i] > idle_ms) continue; /* idle input */
+    if (!any || (use_max ? ls->node_wm[i] > chosen : ls->node_wm[i] < chosen)) chosen = ls->node_wm[i];
+    any = true;
+  }
+  return any && chosen > current ? chosen : current;
+}
+
 static int open_execution_(spate_query *q, spate_error *err) {
   int64_t parts = 200;
   int rc = sp_conf_get_int(&q->conf, "spark.sql.shuffle.partitions", &parts, err);
@@ -507,9 +322,8 @@ static int open_execution_(spate_query *q, spate_error *err) {
                            (long long)parts);
   q->shuffle_partitions = (int)parts;
   const sp_node *nodes[MAX_CHAIN];
-  int n = chain_(q->plan, nodes, MAX_CHAIN);
+  int n = stateful_nodes_(q->plan->root, nodes, 0, MAX_CHAIN);
   for (int i = 0; i < n; i++) {
-    if (nodes[i]->kind != SP_NODE_AGGREGATE && nodes[i]->kind != SP_NODE_DEDUPLICATE) continue;
     char sub[64];
     snprintf(sub, sizeof sub, "state/%d", nodes[i]->op_id);
     char *dir = sp_checkpoint_path(q->cp, sub);
@@ -563,13 +377,12 @@ static int run_loop_(spate_query *q, spate_error *err) {
   int64_t min_retain = 100, polling_ms = 10;
   sp_conf_get_int(&q->conf, "spark.sql.streaming.minBatchesToRetain", &min_retain, NULL);
   sp_conf_get_ms(&q->conf, "spark.sql.streaming.pollingDelay", &polling_ms, NULL);
-  int64_t prev_trigger_ms = -1;
   int64_t interval = q->trigger == SP_TRIGGER_PROCESSING_TIME ? q->trigger_interval_ms : 0;
-  bool first = true;
   while (!rc && !stop_requested_(q)) {
     /* 1. Trigger. */
     int64_t trigger_ms = sp_now_ms();
     int64_t mono0 = sp_mono_ms();
+    int64_t prev_trigger_ms = sp_monitor_trigger_started(q, trigger_ms);
     pthread_mutex_lock(&q->mu);
     int64_t seq = ++q->trigger_seq;
     pthread_mutex_unlock(&q->mu);
@@ -594,6 +407,9 @@ static int run_loop_(spate_query *q, spate_error *err) {
       }
       for (int i = 0; i < ns && !rc; i++) {
         sp_source *src = q->plan->sources[i];
+        char msg[256];
+        snprintf(msg, sizeof msg, "Getting offsets from %s", src->description);
+        set_status_(q, msg, false, true);
         rc = src->vt->latest_offset(src, ls.starts[i], &ends[i], err);
         if (rc) spate_error_prefix(err, "%s", src->description);
       }
@@ -612,6 +428,12 @@ static int run_loop_(spate_query *q, spate_error *err) {
       q->idle_seq = seq;
       pthread_cond_broadcast(&q->cond);
       pthread_mutex_unlock(&q->mu);
+      char *idle = sp_monitor_idle_progress(q, ls.batch_id, ls.starts, ends, wm_ms, trigger_ms, d_latest,
+                                            sp_mono_ms() - mono0);
+      if (idle) {
+        push_progress_(q, idle);
+        sp_monitor_notify_idle(q, trigger_ms);
+      }
       if (q->trigger == SP_TRIGGER_ONCE || q->trigger == SP_TRIGGER_AVAILABLE_NOW) break;
       set_status_(q, "Waiting for data to arrive", false, false);
       wait_until_(q, interval > 0 ? next_tick : sp_now_ms() + polling_ms);
@@ -628,30 +450,22 @@ static int run_loop_(spate_query *q, spate_error *err) {
     int64_t d_wal = sp_mono_ms() - mono1;
     /* 5. Execute. */
     set_status_(q, no_data_batch ? "No new data but cleaning up state" : "Processing new data", true, true);
-    batch_stats st;
+    sp_batch_stats st;
     memset(&st, 0, sizeof st);
     sp_agg_watermark bwm = {q->plan->has_watermark, ls.prev_wm_ms, wm_ms};
-    rc = execute_batch_(q, ls.batch_id, ts_ms, &bwm, ls.starts, ends, &st, err);
+    rc = sp_execute_batch(q, ls.batch_id, ts_ms, &bwm, ls.starts, ends, &st, err);
+    sp_monitor_batch_read(q, st.input_rows, ns < SP_MAX_SOURCES ? ns : SP_MAX_SOURCES);
     if (rc) {
       spate_error_prefix(err, "batch %lld", (long long)ls.batch_id);
       break;
     }
     /* 6. Commit. */
     int64_t mono2 = sp_mono_ms();
-    int64_t next_wm = wm_ms;
-    if (st.has_event_time && q->plan->has_watermark) {
-      /* The first watermark node's delay defines the watermark (single input for now). */
-      const sp_node *nodes[MAX_CHAIN];
-      int nn = chain_(q->plan, nodes, MAX_CHAIN);
-      for (int i = 0; i < nn; i++)
-        if (nodes[i]->kind == SP_NODE_WATERMARK) {
-          int64_t cand = st.et_max - nodes[i]->wm_delay_us / 1000;
-          if (cand > next_wm) next_wm = cand;
-          break;
-        }
-    }
+    int64_t next_wm = next_watermark_(q, &ls, &st, sp_now_ms(), wm_ms);
+    SP_CRASH_POINT("batch.executed"); /* sink has batch N, commits/N not written */
     rc = sp_checkpoint_write_commit(q->cp, ls.batch_id, next_wm, err);
     if (rc) break;
+    SP_CRASH_POINT("batch.committed"); /* commits/N durable; source cleanup, progress not done */
     for (int i = 0; i < ns; i++) {
       sp_source *src = q->plan->sources[i];
       if (src->vt->commit && ends[i]) src->vt->commit(src, ends[i]);
@@ -668,7 +482,7 @@ static int run_loop_(spate_query *q, spate_error *err) {
     p.batch_duration_ms = sp_mono_ms() - mono0;
     for (int i = 0; i < ns; i++) p.num_input_rows += st.input_rows[i];
     double secs_since = prev_trigger_ms < 0 ? 0 : (double)(trigger_ms - prev_trigger_ms) / 1000.0;
-    p.input_rows_per_second = (first || secs_since <= 0) ? 0.0 : (double)p.num_input_rows / secs_since;
+    p.input_rows_per_second = secs_since <= 0 ? 0.0 : (double)p.num_input_rows / secs_since;
     p.processed_rows_per_second =
         (double)p.num_input_rows / ((double)(p.batch_duration_ms > 0 ? p.batch_duration_ms : 1) / 1000.0);
     p.d_latest_offset = d_latest;
@@ -700,6 +514,7 @@ static int run_loop_(spate_query *q, spate_error *err) {
     p.sink_description = q->sink->description;
     p.sink_output_rows = st.output_rows;
     push_progress_(q, sp_progress_json(&p, false));
+    sp_monitor_batch_done(q, &p);
     pthread_mutex_lock(&q->mu);
     q->committed_batches++;
     pthread_cond_broadcast(&q->cond);
@@ -713,8 +528,6 @@ static int run_loop_(spate_query *q, spate_error *err) {
     ls.batch_id++;
     ls.prev_wm_ms = wm_ms;
     ls.watermark_ms = next_wm;
-    prev_trigger_ms = trigger_ms;
-    first = false;
     if (q->trigger == SP_TRIGGER_ONCE) break;
     if (interval > 0) {
       int64_t now = sp_now_ms();
@@ -742,6 +555,7 @@ static void *query_main_(void *arg) {
   spate_error err;
   spate_error_clear(&err);
   int rc = run_loop_(q, &err);
+  sp_checkpoint_unlock(q->cp); /* a restart on this checkpoint may begin once we report termination */
   if (!rc && q->temp_checkpoint) remove_tree_(q->checkpoint_dir);
   /* Listeners hear about the termination before waiters are released. */
   spate_listener ls[16];

@@ -22,7 +22,9 @@
 #include "exec/exec.h"
 #include "plan/plan.h"
 #include "runtime/conf.h"
+#include "runtime/monitor.h"
 #include "runtime/pool.h"
+#include "runtime/progress.h"
 #include "sink/sink.h"
 #include "spate/spate.h"
 #include "sql/ast.h"
@@ -91,7 +93,34 @@ struct spate_query {
   int64_t committed_batches;
   int64_t trigger_seq;         /* triggers started so far */
   int64_t idle_seq;            /* seq of the last trigger that found no new data (processAllAvailable) */
+  sp_query_monitor mon;        /* monitoring hooks' state and totals (monitor.h) */
 };
+
+/* ---- one micro-batch (src/runtime/executor.c) ---- */
+
+#define SP_MAX_WATERMARKS 16
+
+/* Event-time statistics (ms) of the rows that passed one WATERMARK node. */
+typedef struct sp_wm_stats {
+  int64_t max_ms, min_ms, sum_ms, count;
+} sp_wm_stats;
+
+typedef struct sp_batch_stats {
+  int64_t input_rows[SP_MAX_SOURCES];
+  int64_t d_get_batch, d_add_batch;
+  bool has_event_time;              /* over all watermark nodes (progress eventTime) */
+  int64_t et_max, et_min, et_avg;
+  int nwm;
+  sp_wm_stats wm[SP_MAX_WATERMARKS]; /* per WATERMARK node, in sp_plan_watermark_nodes order */
+  int64_t output_rows;
+} sp_batch_stats;
+
+/* Run batch `batch_id` (phase 5): read (starts[i], ends[i]] of every source, evaluate
+ * the plan with watermarks `wm`, hand the result to the sink. Fills st. */
+int sp_execute_batch(spate_query *q, int64_t batch_id, int64_t batch_ts_ms, const sp_agg_watermark *wm,
+                     char **starts, char **ends, sp_batch_stats *st, spate_error *err);
+/* The plan's WATERMARK nodes in a fixed order (post-order); returns the count (<= cap). */
+int sp_plan_watermark_nodes(const sp_plan *p, const sp_node **out, int cap);
 
 /* Start a query; on success the query thread is running and the query is
  * registered in the session. Consumes spec->plan and spec->sink in every case. */

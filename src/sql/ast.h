@@ -123,6 +123,9 @@ struct sp_ast_select {
   sp_ast_expr *where;
   /* DROP DUPLICATES [WITHIN WATERMARK] [(cols)] (dropDuplicates /
    * dropDuplicatesWithinWatermark over the FROM rows; no cols = all columns). */
+  /* UNION ALL: the next SELECT of the chain (its rows are appended), or NULL. */
+  sp_ast_select *union_all;
+  int union_pos;
   bool dedup, dedup_within_watermark;
   char **dedup_cols;
   int ndedup_cols;

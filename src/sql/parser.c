@@ -1178,8 +1178,18 @@ static sp_ast_select *parse_select_body_(sp_parser *p) {
     sp_p_advance(p);
   }
   t = sp_p_peek(p, 0);
-  if (sp_tok_is_kw(t, p->text, "UNION") || sp_tok_is_kw(t, p->text, "INTERSECT") ||
-      sp_tok_is_kw(t, p->text, "EXCEPT") || sp_tok_is_kw(t, p->text, "MINUS"))
+  if (sp_tok_is_kw(t, p->text, "UNION") && sp_p_is_kw(p, 1, "ALL")) {
+    /* UNION ALL: the next SELECT's rows follow this one's (left-associative chain). */
+    s->union_pos = t->pos;
+    sp_p_advance(p);
+    sp_p_advance(p);
+    if (!(s->union_all = parse_select_body_(p))) return NULL;
+    return s;
+  }
+  if (sp_tok_is_kw(t, p->text, "UNION"))
+    return sp_p_fail(p, t->pos, "UNION (DISTINCT) is not supported on streams; use UNION ALL"), NULL;
+  if (sp_tok_is_kw(t, p->text, "INTERSECT") || sp_tok_is_kw(t, p->text, "EXCEPT") ||
+      sp_tok_is_kw(t, p->text, "MINUS"))
     return sp_p_fail(p, t->pos, "%.*s is not supported", t->end - t->pos, p->text + t->pos), NULL;
   return s;
 }

@@ -831,7 +831,7 @@ static void test_errors(void **state) {
                       "CREATE TEMP VIEW s USING rate OPTIONS (a '1', A '2')\n"
                       "                                              ^");
   expect_script_error("CREATE TEMP VIEW v AS SELECT a FROM t UNION SELECT b FROM u",
-                      "line 1:39: UNION is not supported\n"
+                      "line 1:39: UNION (DISTINCT) is not supported on streams; use UNION ALL\n"
                       "CREATE TEMP VIEW v AS SELECT a FROM t UNION SELECT b FROM u\n"
                       "                                      ^");
   expect_script_error("SET = 3",
