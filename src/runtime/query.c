@@ -690,6 +690,7 @@ int sp_query_start(spate_session *s, sp_query_spec *spec, spate_query **out, spa
   if (rc) goto fail;
   snprintf(q->id, sizeof q->id, "%s", q->cp->query_id);
   sp_uuid4(q->run_id);
+  snprintf(q->sink->query_id, sizeof q->sink->query_id, "%s", q->id);
   rc = q->sink->vt->open ? q->sink->vt->open(q->sink, q->plan->root->schema, q->mode, err) : 0;
   if (rc) goto fail;
   snprintf(q->status_message, sizeof q->status_message, "Initializing StreamExecution");

@@ -303,7 +303,13 @@ static int ksink_open_(sp_sink *s, sp_type *schema, sp_output_mode mode, spate_e
                              "headers attribute type must be an array of struct<key: string, value: binary>");
   }
   if (ki->rk) return 0;
-  int rc = read_query_id_(ki, err);
+  int rc = 0;
+  if (s->query_id[0]) {
+    free(ki->query_id);
+    if (!(ki->query_id = strdup(s->query_id))) return oom_(err);
+  } else {
+    rc = read_query_id_(ki, err);
+  }
   if (rc) return rc;
   const char *user_tid = sp_kafka_conf_get(&ki->kconf, "transactional.id");
   if (ki->transactional) {

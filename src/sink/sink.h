@@ -65,6 +65,8 @@ struct sp_sink {
   const sp_sink_vtab *vt;
   char *description;   /* owned, e.g. "FileSink[/out]", "ConsoleSink" */
   int64_t num_output_rows; /* rows written by the last add_batch, -1 if unknown */
+  char query_id[37];   /* the query's id (from <checkpoint>/metadata), set by the runtime before open();
+                          stable across restarts: sinks key idempotence and transactions on it */
   void *impl;
 };
 
