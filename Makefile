@@ -5,9 +5,10 @@
 #   make asan   sanitizer build + tests in build-asan/
 #   make tsan   ThreadSanitizer build + tests in build-tsan/
 #   make bench  benchmarks (bench/)
+#   make soak   fault-tolerance tests at full size (docs/fault-tolerance.md)
 JOBS ?= $(shell nproc)
 
-.PHONY: all build deps run test test-fast asan tsan bench clean
+.PHONY: all build deps run test test-fast asan tsan bench soak clean
 
 all: build
 
@@ -42,6 +43,10 @@ tsan:
 
 bench: build
 	@bash bench/run.sh
+
+soak: build
+	cd build && SPATE_KILLS=200 SPATE_FT_FILES=40 SPATE_FT_PER=1000 ctest --output-on-failure \
+	  -R '^e2e_(kill9|crash_points|corrupt_checkpoint|checkpoint_lock|graceful_stop|verify_oracle)$$'
 
 clean:
 	rm -rf build build-asan build-tsan

@@ -168,15 +168,40 @@ void spate_session_stop_all(spate_session *s);
 
 /* Callbacks run on the query's thread (onQueryStarted: the thread calling start).
  * Any callback may be NULL. Strings are borrowed for the duration of the call.
- * `exception` is NULL on a clean stop. */
+ *  - on_started: before start returns (QueryStartedEvent);
+ *  - on_progress: each StreamingQueryProgress JSON (also the idle-trigger progress,
+ *    at most every spark.sql.streaming.noDataProgressEventInterval);
+ *  - on_idle: an idle trigger, at most every noDataProgressEventInterval
+ *    (QueryIdleEvent; `timestamp` as progress timestamps, UTC);
+ *  - on_terminated: on stop or failure, after every other event of the run;
+ *    `exception` is NULL on a clean stop, else the error message. */
 typedef struct spate_listener {
   void *user;
   void (*on_started)(void *user, const char *id, const char *run_id, const char *name);
   void (*on_progress)(void *user, const char *progress_json);
   void (*on_terminated)(void *user, const char *id, const char *run_id, const char *exception);
+  void (*on_idle)(void *user, const char *id, const char *run_id, const char *timestamp);
 } spate_listener;
 /* Register a listener (copied). At most 16 per session. */
 int spate_session_add_listener(spate_session *s, const spate_listener *l, spate_error *err);
+
+/* ---- monitoring (docs/monitoring.md) ---- */
+
+/* Copy of text with the values of keys containing "sasl", "ssl", "password" or
+ * "secret" (case-insensitive; key=value, key: value, "key":"value", key 'value')
+ * replaced by "*********(redacted)". malloc'd; NULL on OOM or NULL text. */
+char *spate_redact_secrets(const char *text);
+
+typedef struct spate_ui spate_ui;
+/* Serve the session's monitoring endpoints over HTTP (libmicrohttpd) on host:port:
+ * `/` (page with live charts), `/api/queries`, `/api/queries/<id>/progress` and
+ * `/metrics` (Prometheus text format). host NULL or "" binds 127.0.0.1; port 0
+ * picks a free port (see spate_ui_port). Stop it before freeing the session. */
+spate_ui *spate_ui_start(spate_session *s, const char *host, int port, spate_error *err);
+/* The port the server listens on. */
+int spate_ui_port(const spate_ui *ui);
+/* Stop serving (waits for requests in flight) and free. NULL is a no-op. */
+void spate_ui_stop(spate_ui *ui);
 
 /* ---- job files ---- */
 

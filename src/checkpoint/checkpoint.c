@@ -14,18 +14,27 @@
  * accept what Spark writes (missing metadata fields default to 0 / empty, as
  * OffsetSeqMetadata/CommitMetadata do) and report anything else as
  * SPATE_ECHECKPOINT naming the file and line. JSON goes through jansson.
+ *
+ * Ownership: an open checkpoint holds flock(LOCK_EX) on `<root>/.lock` (the file
+ * holds the owner's pid for the refusal message). flock locks belong to the open
+ * file description, so they exclude other processes and other opens in this
+ * process alike, and the kernel drops them when the owner dies (kill -9 included):
+ * a stale .lock file never blocks a restart.
  */
 #include "checkpoint/checkpoint.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "checkpoint/ckpt_internal.h"
 #include "common/buf.h"
+#include "common/crash.h"
 
 static int oom_(spate_error *err) { return spate_error_set(err, SPATE_ENOMEM, "out of memory"); }
 
@@ -288,6 +297,61 @@ static int read_metadata_(const char *path, char **id, spate_error *err) {
   return *id ? 0 : oom_(err);
 }
 
+/* Take <root>/.lock; on success cp->lock_fd holds it. */
+static int lock_(sp_checkpoint *cp, spate_error *err) {
+  char *path = join_(cp->root, ".lock");
+  if (!path) return oom_(err);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int e = errno;
+    int rc = spate_error_set(err, SPATE_EIO, "cannot open checkpoint lock %s: %s", path, strerror(e));
+    free(path);
+    return rc;
+  }
+  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    if (e == EINTR) continue;
+    int rc;
+    if (e == EWOULDBLOCK) {
+      char buf[32] = {0};
+      ssize_t r = pread(fd, buf, sizeof buf - 1, 0);
+      long pid = r > 0 ? strtol(buf, NULL, 10) : 0;
+      char who[48];
+      if (pid > 0)
+        snprintf(who, sizeof who, "pid %ld", pid);
+      else
+        snprintf(who, sizeof who, "another process");
+      rc = spate_error_set(err, SPATE_ECHECKPOINT,
+                           "checkpoint %s is in use by %s%s (lock %s): another streaming query is running on it; "
+                           "stop that query, or run this one with a different checkpoint location",
+                           cp->root, who, pid == (long)getpid() ? " (this process)" : "", path);
+    } else {
+      rc = spate_error_set(err, SPATE_EIO, "cannot lock checkpoint %s: %s", path, strerror(e));
+    }
+    close(fd);
+    free(path);
+    return rc;
+  }
+  char buf[32];
+  int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+    int e = errno;
+    int rc = spate_error_set(err, SPATE_EIO, "cannot write checkpoint lock %s: %s", path, strerror(e));
+    close(fd);
+    free(path);
+    return rc;
+  }
+  free(path);
+  cp->lock_fd = fd;
+  return 0;
+}
+
+void sp_checkpoint_unlock(sp_checkpoint *cp) {
+  if (!cp || cp->lock_fd < 0) return;
+  close(cp->lock_fd); /* drops the flock; the pid text stays (harmless, informative) */
+  cp->lock_fd = -1;
+}
+
 int sp_checkpoint_open(const char *root, sp_checkpoint **out, spate_error *err) {
   *out = NULL;
   if (!root || !*root) return spate_error_set(err, SPATE_EINVAL, "empty checkpoint location");
@@ -302,9 +366,14 @@ int sp_checkpoint_open(const char *root, sp_checkpoint **out, spate_error *err) 
   }
   sp_checkpoint *cp = calloc(1, sizeof *cp);
   if (!cp) return oom_(err);
+  cp->lock_fd = -1;
   size_t rl = strlen(root);
   while (rl > 1 && root[rl - 1] == '/') rl--;
   cp->root = strndup_(root, rl);
+  if (cp->root && (rc = lock_(cp, err))) {
+    sp_checkpoint_close(cp);
+    return rc;
+  }
   char *offsets = cp->root ? join_(cp->root, "offsets") : NULL;
   char *commits = cp->root ? join_(cp->root, "commits") : NULL;
   char *meta = cp->root ? join_(cp->root, "metadata") : NULL;
@@ -338,6 +407,7 @@ done:
 
 void sp_checkpoint_close(sp_checkpoint *cp) {
   if (!cp) return;
+  sp_checkpoint_unlock(cp);
   free(cp->root);
   free(cp->query_id);
   free(cp);
@@ -368,8 +438,8 @@ int sp_checkpoint_latest(const sp_checkpoint *cp, int64_t *latest_offset, int64_
 
 /* Create a batch file; an existing one means a concurrent writer. */
 static int write_batch_file_(const sp_checkpoint *cp, const char *path, int64_t batch_id, const char *text,
-                             spate_error *err) {
-  int rc = sp_fs_write_atomic(path, text, strlen(text), false, err);
+                             const char *crash_tag, spate_error *err) {
+  int rc = sp_fs_write_atomic_tagged(path, text, strlen(text), false, crash_tag, err);
   if (rc == SPATE_EEXIST)
     spate_error_set(err, SPATE_EEXIST,
                     "%s already exists: concurrent update to the log of batch %lld (are multiple streaming queries "
@@ -389,7 +459,7 @@ int sp_checkpoint_write_offsets(const sp_checkpoint *cp, int64_t batch_id, const
     free(text);
     return oom_(err);
   }
-  rc = write_batch_file_(cp, path, batch_id, text, err);
+  rc = write_batch_file_(cp, path, batch_id, text, "offsets", err);
   free(path);
   free(text);
   return rc;
@@ -417,7 +487,7 @@ int sp_checkpoint_write_commit(const sp_checkpoint *cp, int64_t batch_id, int64_
   snprintf(text, sizeof text, "v1\n{\"nextBatchWatermarkMs\":%lld}", (long long)next_watermark_ms);
   char *path = batch_path_(cp, "commits", batch_id);
   if (!path) return oom_(err);
-  int rc = write_batch_file_(cp, path, batch_id, text, err);
+  int rc = write_batch_file_(cp, path, batch_id, text, "commits", err);
   free(path);
   return rc;
 }
@@ -472,6 +542,7 @@ static int purge_dir_(const sp_checkpoint *cp, const char *sub, int64_t keep_fro
     rc = sp_fs_remove(p, err);
     free(p);
     removed = true;
+    SP_CRASH_POINT("purge.mid"); /* some old entries gone, others not */
   }
   if (!rc && removed) rc = sp_fs_sync_dir(dir, err);
   free(ids);
@@ -482,5 +553,39 @@ static int purge_dir_(const sp_checkpoint *cp, const char *sub, int64_t keep_fro
 int sp_checkpoint_purge(const sp_checkpoint *cp, int64_t keep_from, spate_error *err) {
   int rc = purge_dir_(cp, "offsets", keep_from, err);
   if (!rc) rc = purge_dir_(cp, "commits", keep_from, err);
+  return rc;
+}
+
+/* ids of <root>/<sub> contiguous? else an error naming the first missing file. */
+static int check_contiguous_(const sp_checkpoint *cp, const char *sub, int64_t *ids, int n, spate_error *err) {
+  for (int i = 1; i < n; i++)
+    if (ids[i] != ids[i - 1] + 1)
+      return spate_error_set(err, SPATE_ECHECKPOINT,
+                             "checkpoint %s is damaged: %s/%s/%lld is missing (the log holds batches %lld..%lld "
+                             "with a hole; old entries are only ever removed from the start)",
+                             cp->root, cp->root, sub, (long long)(ids[i - 1] + 1), (long long)ids[0],
+                             (long long)ids[n - 1]);
+  return 0;
+}
+
+int sp_checkpoint_validate(const sp_checkpoint *cp, spate_error *err) {
+  char *od = join_(cp->root, "offsets"), *cd = join_(cp->root, "commits");
+  int64_t *oids = NULL, *cids = NULL;
+  int no = 0, nc = 0;
+  int rc = (!od || !cd) ? oom_(err) : 0;
+  if (!rc) rc = sp_fs_list_ids(od, NULL, &oids, &no, err);
+  if (!rc) rc = sp_fs_list_ids(cd, NULL, &cids, &nc, err);
+  if (!rc) rc = check_contiguous_(cp, "offsets", oids, no, err);
+  if (!rc) rc = check_contiguous_(cp, "commits", cids, nc, err);
+  if (!rc && nc > 0 && (no == 0 || cids[nc - 1] > oids[no - 1]))
+    rc = spate_error_set(err, SPATE_ECHECKPOINT,
+                         "checkpoint %s is damaged: commits/%lld exists but offsets/%lld does not (%s); refusing to "
+                         "guess where the query stopped",
+                         cp->root, (long long)cids[nc - 1], (long long)cids[nc - 1],
+                         no == 0 ? "offsets/ is empty" : "offsets/ ends earlier");
+  free(oids);
+  free(cids);
+  free(od);
+  free(cd);
   return rc;
 }

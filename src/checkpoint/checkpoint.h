@@ -32,6 +32,11 @@ int sp_fs_mkdirs(const char *path, spate_error *err);
  * -> fsync dir. With `overwrite` false an existing target is SPATE_EEXIST (the
  * rename uses renameat2(RENAME_NOREPLACE), falling back to link+unlink). Files 0600. */
 int sp_fs_write_atomic(const char *path, const void *data, size_t len, bool overwrite, spate_error *err);
+/* The same with crash points "<crash_tag>.partial" (half the bytes in the temp file),
+ * ".written" (temp complete, not fsynced), ".synced" (fsynced, not renamed) and
+ * ".renamed" (visible, directory not fsynced); crash_tag NULL = none (common/crash.h). */
+int sp_fs_write_atomic_tagged(const char *path, const void *data, size_t len, bool overwrite, const char *crash_tag,
+                              spate_error *err);
 /* Read a whole file into a malloc'd NUL-terminated buffer. SPATE_ENOTFOUND if absent. */
 int sp_fs_read_all(const char *path, char **data, size_t *len, spate_error *err);
 bool sp_fs_exists(const char *path);
@@ -67,12 +72,23 @@ int sp_offset_entry_parse(const char *text, size_t len, const char *path, sp_off
 typedef struct sp_checkpoint {
   char *root;        /* owned */
   char *query_id;    /* from metadata; generated (UUID v4) on first use */
+  int lock_fd;       /* <root>/.lock held with flock(LOCK_EX), -1 once released */
 } sp_checkpoint;
 
-/* Open (creating dirs and `metadata` if absent) the checkpoint at `root`.
- * Fails with a clear message if root is not writable. */
+/* Open (creating dirs and `metadata` if absent) the checkpoint at `root` and take
+ * its exclusive lock `<root>/.lock` (flock, holding the owner's pid): a second
+ * opener - another process, or another query of this process - gets SPATE_ECHECKPOINT
+ * "checkpoint <root> is in use by pid <pid> ...". Fails with a clear message if root
+ * is not writable. */
 int sp_checkpoint_open(const char *root, sp_checkpoint **out, spate_error *err);
+/* Release the lock early (a terminated query); idempotent. close also releases it. */
+void sp_checkpoint_unlock(sp_checkpoint *cp);
 void sp_checkpoint_close(sp_checkpoint *cp);
+/* Consistency of offsets/ and commits/ before a restart decision: ids contiguous
+ * (purging removes a prefix, so a hole is damage) and no commit without its offsets
+ * entry (e.g. a deleted offsets/ must not silently restart from batch 0). Errors are
+ * SPATE_ECHECKPOINT naming the missing file. */
+int sp_checkpoint_validate(const sp_checkpoint *cp, spate_error *err);
 /* Latest batch id in offsets/ and commits/ (-1 if none). */
 int sp_checkpoint_latest(const sp_checkpoint *cp, int64_t *latest_offset, int64_t *latest_commit,
                          spate_error *err);
@@ -112,6 +128,11 @@ int sp_meta_log_read_all(const sp_meta_log *log, int64_t batch_id, char ***lines
  * by its "batchId" field when present). */
 int sp_meta_log_read_batch(const sp_meta_log *log, int64_t batch_id, char ***lines, int *n, spate_error *err);
 void sp_meta_log_lines_free(char **lines, int n);
+/* Check that the files a reader needs (the latest compact file and every later batch
+ * file) exist, carry a supported version and hold one JSON object per entry line.
+ * SPATE_ECHECKPOINT names the file and line. (A file cut exactly at a line end is
+ * indistinguishable from a shorter entry: the format has no length or checksum.) */
+int sp_meta_log_check(const sp_meta_log *log, spate_error *err);
 
 /* New random UUID v4 string "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" into buf[37]. */
 void sp_uuid4(char buf[37]);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "checkpoint/ckpt_internal.h"
+#include "common/crash.h"
 
 /* ---- small helpers ---- */
 
@@ -221,6 +222,11 @@ static int write_fully_(int fd, const void *data, size_t len) {
 }
 
 int sp_fs_write_atomic(const char *path, const void *data, size_t len, bool overwrite, spate_error *err) {
+  return sp_fs_write_atomic_tagged(path, data, len, overwrite, NULL, err);
+}
+
+int sp_fs_write_atomic_tagged(const char *path, const void *data, size_t len, bool overwrite, const char *crash_tag,
+                              spate_error *err) {
   const char *name;
   char *dir = split_path_(path, &name);
   if (!dir) return spate_error_set(err, SPATE_ENOMEM, "out of memory");
@@ -248,11 +254,15 @@ int sp_fs_write_atomic(const char *path, const void *data, size_t len, bool over
     goto fail;
   }
   created = true;
-  if ((e = write_fully_(fd, data, len)) != 0) goto fail;
+  if ((e = write_fully_(fd, data, len / 2)) != 0) goto fail;
+  SP_CRASH_POINT_TAGGED(crash_tag, "partial");
+  if ((e = write_fully_(fd, (const char *)data + len / 2, len - len / 2)) != 0) goto fail;
+  SP_CRASH_POINT_TAGGED(crash_tag, "written");
   if (fsync(fd) != 0) {
     e = errno;
     goto fail;
   }
+  SP_CRASH_POINT_TAGGED(crash_tag, "synced");
   int cfd = fd;
   fd = -1;
   if (close(cfd) != 0) {
@@ -278,6 +288,7 @@ int sp_fs_write_atomic(const char *path, const void *data, size_t len, bool over
       goto fail;
     }
   }
+  SP_CRASH_POINT_TAGGED(crash_tag, "renamed");
   int rc = sp_fs_sync_dir(dir, err);
   free(dir);
   free(tmp);

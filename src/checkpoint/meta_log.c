@@ -29,6 +29,7 @@
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/ckpt_internal.h"
 #include "common/buf.h"
+#include "common/crash.h"
 
 #define COMPACT_SUFFIX ".compact"
 
@@ -201,8 +202,9 @@ int sp_meta_log_latest(const sp_meta_log *log, int64_t *batch_id, spate_error *e
   return 0;
 }
 
-/* Append the entry lines of one log file to out. */
-static int read_file_(const char *path, strvec *out, spate_error *err) {
+/* Append the entry lines of one log file to out; with check_json every entry must be
+ * a JSON object (sp_meta_log_check). */
+static int read_file_x_(const char *path, strvec *out, bool check_json, spate_error *err) {
   char *data;
   size_t len;
   int rc = sp_fs_read_all(path, &data, &len, err);
@@ -221,6 +223,17 @@ static int read_file_(const char *path, strvec *out, spate_error *err) {
       rc = spate_error_set(err, SPATE_ECHECKPOINT, "%s: line %d: NUL byte in entry (corrupt file?)", path, it.lineno);
       break;
     }
+    if (check_json) {
+      json_error_t je;
+      json_t *j = json_loadb(ln.p, ln.len, 0, &je);
+      bool obj = json_is_object(j);
+      json_decref(j);
+      if (!obj) {
+        rc = spate_error_set(err, SPATE_ECHECKPOINT, "%s: line %d: invalid log entry (truncated or corrupt file?): %s",
+                             path, it.lineno, j ? "not a JSON object" : je.text);
+        break;
+      }
+    }
     char *s = malloc(ln.len + 1);
     if (s) {
       memcpy(s, ln.p, ln.len);
@@ -231,6 +244,8 @@ static int read_file_(const char *path, strvec *out, spate_error *err) {
   free(data);
   return rc;
 }
+
+static int read_file_(const char *path, strvec *out, spate_error *err) { return read_file_x_(path, out, false, err); }
 
 /* "path" of an entry line, when the line is an object carrying one (malloc'd). */
 static char *entry_path_(const char *line, bool *is_delete) {
@@ -313,7 +328,16 @@ static int read_upto_(const sp_meta_log *log, const log_ids *ids, int64_t batch_
   return rc;
 }
 
-static int serialize_write_(const char *path, char *const *lines, int n, spate_error *err) {
+/* Crash-point tag of a log write: the file sink's log or another (file source) log. */
+static const char *crash_tag_(const sp_meta_log *log, bool compact) {
+  const char *sfx = "/_spark_metadata";
+  size_t dl = strlen(log->dir), sl = strlen(sfx);
+  bool sink = dl >= sl && strcmp(log->dir + dl - sl, sfx) == 0;
+  if (sink) return compact ? "sink.log.compact" : "sink.log";
+  return compact ? "source.log.compact" : "source.log";
+}
+
+static int serialize_write_(const char *path, char *const *lines, int n, const char *crash_tag, spate_error *err) {
   sp_buf b;
   sp_buf_init(&b);
   sp_buf_puts(&b, "v1");
@@ -325,7 +349,7 @@ static int serialize_write_(const char *path, char *const *lines, int n, spate_e
     sp_buf_free(&b);
     return oom_(err);
   }
-  int rc = sp_fs_write_atomic(path, b.data, b.len, false, err);
+  int rc = sp_fs_write_atomic_tagged(path, b.data, b.len, false, crash_tag, err);
   sp_buf_free(&b);
   return rc;
 }
@@ -353,7 +377,7 @@ int sp_meta_log_add(const sp_meta_log *log, int64_t batch_id, char *const *lines
   bool due = (batch_id + 1) % log->compact_interval == 0;
   const char *target = due ? compact : plain;
   if (!due) {
-    rc = serialize_write_(plain, lines, n, err);
+    rc = serialize_write_(plain, lines, n, crash_tag_(log, false), err);
   } else {
     if ((rc = scan_(log->dir, &ids, err))) goto done;
     rc = read_upto_(log, &ids, batch_id - 1, &all, err);
@@ -365,7 +389,7 @@ int sp_meta_log_add(const sp_meta_log *log, int64_t batch_id, char *const *lines
     for (int i = 0; i < n && !rc; i++)
       if (sv_push_(&all, strdup(lines[i]))) rc = oom_(err);
     if (!rc) rc = drop_deleted_(&all, err);
-    if (!rc) rc = serialize_write_(compact, all.v, all.n, err);
+    if (!rc) rc = serialize_write_(compact, all.v, all.n, crash_tag_(log, true), err);
   }
   if (rc == SPATE_EEXIST)
     spate_error_set(err, SPATE_EEXIST, "Race while writing batch %lld: %s already exists", (long long)batch_id,
@@ -506,5 +530,33 @@ done:
   log_ids_free_(&ids);
   free(plain);
   free(compact);
+  return rc;
+}
+
+int sp_meta_log_check(const sp_meta_log *log, spate_error *err) {
+  log_ids ids;
+  int rc = scan_(log->dir, &ids, err);
+  if (rc) return rc;
+  int64_t latest = -1, c = ids.ncompact ? ids.compact[ids.ncompact - 1] : -1;
+  if (ids.nplain && ids.plain[ids.nplain - 1] > latest) latest = ids.plain[ids.nplain - 1];
+  if (c > latest) latest = c;
+  strvec tmp = {0};
+  for (int64_t k = c; k <= latest && !rc; k++) {
+    if (k < 0) continue;
+    bool compact = k == c;
+    char *p = batch_file_(log, k, compact);
+    if (!p) {
+      rc = oom_(err);
+      break;
+    }
+    if (!compact && !has_id_(ids.plain, ids.nplain, k))
+      rc = spate_error_set(err, SPATE_ECHECKPOINT, "metadata log %s is damaged: %s is missing (the log runs to batch %lld)",
+                           log->dir, p, (long long)latest);
+    else
+      rc = read_file_x_(p, &tmp, true, err);
+    free(p);
+    sv_free_(&tmp);
+  }
+  log_ids_free_(&ids);
   return rc;
 }

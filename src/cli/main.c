@@ -3,6 +3,8 @@
  * (include/spate/spate.h), as curl's tool is of libcurl.
  *
  *   spate run JOB.sql [--var NAME=VALUE]... [--trigger SPEC] [--progress FILE] [--quiet]
+ *                     [--log-level error|warn|info|debug] [--ui [HOST:]PORT]
+ *   spate status [--url http://HOST:PORT]
  *   spate explain JOB.sql [--var NAME=VALUE]...
  *   spate gen invoices|words|ysb|seq ...
  *   spate broker [--partitions N] [--topic NAME[:PARTITIONS]]...
@@ -21,6 +23,8 @@
 
 #include "cli/broker.h"
 #include "cli/gen.h"
+#include "cli/monitor_cli.h"
+#include "cli/verify.h"
 #include "spate/spate.h"
 
 static volatile sig_atomic_t g_stop_signal = 0;
@@ -35,6 +39,8 @@ static void usage_(FILE *f) {
           "  spate run JOB.sql [options]      run every streaming query in a job file\n"
           "  spate explain JOB.sql [options]  print the plan of each query without running it\n"
           "  spate gen KIND [options]         write generated data (invoices, words, ysb, seq)\n"
+          "  spate verify OUT_DIR [options]   check a file sink's records exactly once (see verify --help)\n"
+          "  spate status [--url URL]         print the queries of a `spate run --ui` process\n"
           "  spate broker [options]           run an in-memory Kafka broker for development and tests\n"
           "                                   (--partitions N, --topic NAME[:PARTITIONS]; see broker --help)\n"
           "  spate --help | --version\n"
@@ -44,56 +50,14 @@ static void usage_(FILE *f) {
           "  --trigger SPEC          override every query's trigger: available-now, once,\n"
           "                          or processing-time:<interval> (e.g. processing-time:'10 seconds')\n"
           "  --progress FILE         append each StreamingQueryProgress as one JSON line to FILE\n"
-          "  --quiet                 no per-batch progress lines on stderr\n"
+          "  --quiet                 no live status / per-batch lines on stderr\n"
+          "  --log-level LEVEL       error, warn, info (default) or debug; logs go to stderr\n"
+          "  --ui [HOST:]PORT        serve the monitoring page, /api/queries and /metrics on\n"
+          "                          HOST:PORT (default host 127.0.0.1; see docs/monitoring.md)\n"
           "\n"
           "The job language is Spark SQL plus CREATE TEMPORARY VIEW ... USING <source> and\n"
           "CREATE STREAMING QUERY ... USING <sink>; see docs/sql.md. Examples: examples/*.sql\n",
           SPATE_VERSION);
-}
-
-typedef struct cli_listener {
-  FILE *progress;
-  bool quiet;
-  pthread_mutex_t mu;
-  volatile int failed; /* a query terminated with an exception */
-} cli_listener;
-
-static void on_started_(void *user, const char *id, const char *run_id, const char *name) {
-  cli_listener *c = user;
-  if (c->quiet) return;
-  fprintf(stderr, "spate: query %s started (id=%s, runId=%s)\n", name ? name : "(unnamed)", id, run_id);
-}
-
-/* Pull a top-level integer field out of the progress JSON for the status line. */
-static long long json_int_(const char *json, const char *key) {
-  char pat[64];
-  snprintf(pat, sizeof pat, "\"%s\":", key);
-  const char *p = strstr(json, pat);
-  return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
-}
-
-static void on_progress_(void *user, const char *json) {
-  cli_listener *c = user;
-  pthread_mutex_lock(&c->mu);
-  if (c->progress) {
-    fputs(json, c->progress);
-    fputc('\n', c->progress);
-    fflush(c->progress);
-  }
-  if (!c->quiet)
-    fprintf(stderr, "spate: batch %lld: %lld input rows in %lld ms\n", json_int_(json, "batchId"),
-            json_int_(json, "numInputRows"), json_int_(json, "batchDuration"));
-  pthread_mutex_unlock(&c->mu);
-}
-
-static void on_terminated_(void *user, const char *id, const char *run_id, const char *exception) {
-  cli_listener *c = user;
-  if (exception) {
-    c->failed = 1;
-    fprintf(stderr, "spate: query %s terminated with exception:\n%s\n", id, exception);
-  }
-  else if (!c->quiet)
-    fprintf(stderr, "spate: query %s (runId=%s) stopped\n", id, run_id);
 }
 
 static char *read_file_(const char *path) {
@@ -125,6 +89,8 @@ typedef struct job_args {
   const char *file;
   const char *trigger;
   const char *progress;
+  const char *ui;
+  int log_level; /* -1: not given */
   bool quiet;
   int nvars;
   const char **names, **values;
@@ -132,12 +98,14 @@ typedef struct job_args {
 
 static int parse_job_args_(int argc, char **argv, job_args *a) {
   memset(a, 0, sizeof *a);
+  a->log_level = -1;
   a->names = calloc((size_t)argc + 1, sizeof *a->names);
   a->values = calloc((size_t)argc + 1, sizeof *a->values);
   if (!a->names || !a->values) return 2;
   for (int i = 2; i < argc; i++) {
     const char *arg = argv[i];
-    if (!strcmp(arg, "--var") || !strcmp(arg, "--trigger") || !strcmp(arg, "--progress")) {
+    if (!strcmp(arg, "--var") || !strcmp(arg, "--trigger") || !strcmp(arg, "--progress") || !strcmp(arg, "--ui") ||
+        !strcmp(arg, "--log-level")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "spate: %s needs a value\n", arg);
         return 2;
@@ -145,6 +113,14 @@ static int parse_job_args_(int argc, char **argv, job_args *a) {
       const char *v = argv[++i];
       if (!strcmp(arg, "--trigger")) {
         a->trigger = v;
+      } else if (!strcmp(arg, "--ui")) {
+        a->ui = v;
+      } else if (!strcmp(arg, "--log-level")) {
+        a->log_level = sp_cli_parse_log_level(v);
+        if (a->log_level < 0) {
+          fprintf(stderr, "spate: --log-level expects error, warn, info or debug, got '%s'\n", v);
+          return 2;
+        }
       } else if (!strcmp(arg, "--progress")) {
         a->progress = v;
       } else {
@@ -157,7 +133,8 @@ static int parse_job_args_(int argc, char **argv, job_args *a) {
         a->names[a->nvars] = v;
         a->values[a->nvars++] = eq + 1;
       }
-    } else if (!strncmp(arg, "--var=", 6) || !strncmp(arg, "--trigger=", 10) || !strncmp(arg, "--progress=", 11)) {
+    } else if (!strncmp(arg, "--var=", 6) || !strncmp(arg, "--trigger=", 10) || !strncmp(arg, "--progress=", 11) ||
+               !strncmp(arg, "--ui=", 5) || !strncmp(arg, "--log-level=", 12)) {
       char *eq = strchr(arg, '=');
       char *opt = strndup(arg, (size_t)(eq - arg));
       char *val = eq + 1;
@@ -167,6 +144,8 @@ static int parse_job_args_(int argc, char **argv, job_args *a) {
       if (!rc) {
         if (sub.trigger) a->trigger = sub.trigger;
         if (sub.progress) a->progress = sub.progress;
+        if (sub.ui) a->ui = sub.ui;
+        if (sub.log_level >= 0) a->log_level = sub.log_level;
         for (int k = 0; k < sub.nvars; k++) {
           a->names[a->nvars] = sub.names[k];
           a->values[a->nvars++] = sub.values[k];
@@ -251,21 +230,64 @@ static int cmd_run_(int argc, char **argv, bool explain) {
     }
     goto out;
   }
-  cli_listener cl = {NULL, a.quiet, PTHREAD_MUTEX_INITIALIZER, 0};
+  FILE *progress = NULL;
   if (a.progress) {
-    cl.progress = fopen(a.progress, "a");
-    if (!cl.progress) {
+    progress = fopen(a.progress, "a");
+    if (!progress) {
       fprintf(stderr, "spate: cannot open progress file %s: %s\n", a.progress, strerror(errno));
       status = 1;
       goto out;
     }
   }
-  spate_listener l = {&cl, on_started_, on_progress_, on_terminated_};
+  /* --quiet lowers the default level to warn; an explicit --log-level wins. */
+  int level = a.log_level >= 0 ? a.log_level : (a.quiet ? SP_LOG_WARN : SP_LOG_INFO);
+  sp_cli_monitor *mon = sp_cli_monitor_new(progress, a.quiet, level);
+  spate_ui *ui = NULL;
+  if (!mon) {
+    fprintf(stderr, "spate: out of memory\n");
+    status = 1;
+    goto out_progress;
+  }
+  spate_listener l = sp_cli_monitor_listener(mon);
   spate_session_add_listener(s, &l, &err);
   if (a.trigger && spate_conf_set(s, "spate.trigger.override", a.trigger, &err)) {
     fprintf(stderr, "spate: %s\n", err.message);
     status = 2;
     goto out_progress;
+  }
+  if (a.ui) {
+    /* [HOST:]PORT, HOST may be [v6]. */
+    char host[256] = "";
+    const char *port = a.ui;
+    const char *colon = strrchr(a.ui, ':');
+    if (colon) {
+      const char *h = a.ui;
+      size_t hl = (size_t)(colon - a.ui);
+      if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+      }
+      snprintf(host, sizeof host, "%.*s", (int)(hl < sizeof host ? hl : sizeof host - 1), h);
+      port = colon + 1;
+    }
+    char *end = NULL;
+    long pn = strtol(port, &end, 10);
+    if (!*port || *end || pn < 0 || pn > 65535) {
+      fprintf(stderr, "spate: --ui expects [HOST:]PORT, got '%s'\n", a.ui);
+      status = 2;
+      goto out_progress;
+    }
+    ui = spate_ui_start(s, host[0] ? host : NULL, (int)pn, &err);
+    if (!ui) {
+      fprintf(stderr, "spate: --ui %s: %s\n", a.ui, err.message);
+      status = 1;
+      goto out_progress;
+    }
+    char kv[600];
+    bool v6 = strchr(host, ':') != NULL;
+    snprintf(kv, sizeof kv, " url=http://%s%s%s:%d/", v6 ? "[" : "", host[0] ? host : "127.0.0.1", v6 ? "]" : "",
+             spate_ui_port(ui));
+    sp_cli_log(mon, SP_LOG_INFO, "monitoring UI listening", kv);
   }
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -273,7 +295,9 @@ static int cmd_run_(int argc, char **argv, bool explain) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   if (spate_sql(s, text, &err)) {
-    fprintf(stderr, "spate: %s: %s\n", a.file, err.message);
+    char *safe = spate_redact_secrets(err.message);
+    fprintf(stderr, "spate: %s: %s\n", a.file, safe ? safe : err.message);
+    free(safe);
     status = 1;
     spate_session_stop_all(s);
     goto out_progress;
@@ -282,16 +306,24 @@ static int cmd_run_(int argc, char **argv, bool explain) {
   /* Wait until every query has terminated, stopping them on a signal. */
   for (;;) {
     if (g_stop_signal) {
-      if (!a.quiet) fprintf(stderr, "spate: signal %d: stopping queries gracefully\n", (int)g_stop_signal);
+      char kv[32];
+      snprintf(kv, sizeof kv, " signal=%d", (int)g_stop_signal);
+      sp_cli_log(mon, SP_LOG_INFO, "stopping queries gracefully", kv);
       spate_session_stop_all(s);
       break;
     }
     if (spate_session_active(s, qs, 64) == 0) break;
     spate_query_await_termination(qs[0], 200, NULL);
+    sp_cli_monitor_tick(mon, s);
   }
-  status = cl.failed ? 1 : 0;
+  status = sp_cli_monitor_failed(mon) ? 1 : 0;
 out_progress:
-  if (cl.progress) fclose(cl.progress);
+  /* Queries first (their callbacks use mon), then the server, then the monitor. */
+  spate_session_stop_all(s);
+  spate_ui_stop(ui);
+  if (mon && sp_cli_monitor_failed(mon)) status = 1;
+  sp_cli_monitor_free(mon);
+  if (progress) fclose(progress);
 out:
   spate_session_free(s);
   free(text);
@@ -313,6 +345,8 @@ int main(int argc, char **argv) {
   if (!strcmp(argv[1], "explain")) return cmd_run_(argc, argv, true);
   if (!strcmp(argv[1], "gen")) return sp_cli_gen(argc - 1, argv + 1);
   if (!strcmp(argv[1], "broker")) return sp_cli_broker(argc - 1, argv + 1);
+  if (!strcmp(argv[1], "status")) return sp_cli_status(argc - 1, argv + 1);
+  if (!strcmp(argv[1], "verify")) return sp_cli_verify(argc - 1, argv + 1);
   fprintf(stderr, "spate: unknown command '%s' (see spate --help)\n", argv[1]);
   return 2;
 }

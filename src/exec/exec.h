@@ -71,6 +71,21 @@ int sp_dedup_exec_final(sp_dedup_exec *ex, int p, int64_t batch_id, sp_batch *co
                         const sp_agg_watermark *wm, const sp_eval_ctx *ctx, sp_batch **out, spate_error *err);
 void sp_dedup_exec_metrics(const sp_dedup_exec *ex, sp_state_metrics *m);
 
+/* ---- stream-stream join (op_join.c) ---- */
+typedef struct sp_join_exec sp_join_exec;
+int sp_join_exec_new(const sp_node *n, int num_partitions, const char *state_dir, const sp_state_store_opts *opts,
+                     sp_join_exec **out, spate_error *err);
+void sp_join_exec_free(sp_join_exec *ex);
+/* Map side: split one side's batch (side 0 = left, 1 = right) by the join key's partition. */
+int sp_join_exec_partial(const sp_join_exec *ex, int side, const sp_batch *in, const sp_eval_ctx *ctx,
+                         sp_batch **per_part, spate_error *err);
+/* Reduce side for partition p: join both sides' rows with each other and the state,
+ * store them, evict by watermark; *out: the joined (and outer NULL-padded) rows. */
+int sp_join_exec_final(sp_join_exec *ex, int p, int64_t batch_id, sp_batch *const *lparts, int nl,
+                       sp_batch *const *rparts, int nr, const sp_agg_watermark *wm, const sp_eval_ctx *ctx,
+                       sp_batch **out, spate_error *err);
+void sp_join_exec_metrics(const sp_join_exec *ex, sp_state_metrics *m);
+
 /* ---- the stateful operator of a query (a seam for joins and more operators) ---- */
 typedef struct sp_stateful {
   const sp_node *node;        /* AGGREGATE or DEDUPLICATE */
@@ -78,8 +93,10 @@ typedef struct sp_stateful {
   const char *operator_name;  /* progress stateOperators[].operatorName */
   sp_agg_exec *agg;
   sp_dedup_exec *dedup;
+  sp_join_exec *join;
 } sp_stateful;
-/* Execution state for node n (AGGREGATE or DEDUPLICATE); *out owned by the caller. */
+/* Execution state for node n (AGGREGATE, DEDUPLICATE or a stream-stream JOIN); *out owned
+ * by the caller. A JOIN is driven through s->join (two inputs), not the functions below. */
 int sp_stateful_new(const sp_node *n, int num_partitions, const char *state_dir, const sp_state_store_opts *opts,
                     sp_stateful **out, spate_error *err);
 void sp_stateful_free(sp_stateful *s);

@@ -340,6 +340,7 @@ int64_t sp_agg_now_ms(void) {
 int sp_agg_exec_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *const *partials, int npartials,
                       sp_output_mode mode, const sp_agg_watermark *wm, sp_batch **out, spate_error *err) {
   if (ex->sess_key >= 0) return sp_agg_session_final(ex, p, batch_id, partials, npartials, mode, wm, out, err);
+  sp_batch **kept_all = NULL;
   const sp_node *n = ex->node;
   int nk = n->nkeys;
   bool use_wm = wm && wm->enabled && n->et_col >= 0 && mode != SP_MODE_COMPLETE;
@@ -358,6 +359,10 @@ int sp_agg_exec_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *const 
     rc = oom_(err);
     goto done;
   }
+  /* Filtered partials stay alive until the end: the table references min/max
+   * winners inside the vectors it merged (aggregate.h). */
+  kept_all = calloc((size_t)(npartials ? npartials : 1), sizeof *kept_all);
+  if (!kept_all) rc = oom_(err);
   for (int i = 0; i < npartials && !rc; i++) {
     if (!partials[i]) continue;
     sp_batch *kept = NULL;
@@ -371,7 +376,7 @@ int sp_agg_exec_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *const 
       b = kept;
     }
     if (sp_agg_merge(t, b->cols, b->cols + nk, b->nrows)) rc = oom_(err);
-    sp_batch_free(kept);
+    kept_all[i] = kept;
   }
   if (rc) goto done;
   int64_t ng = sp_agg_ngroups(t);
@@ -500,6 +505,9 @@ int sp_agg_exec_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *const 
     rc = sp_agg_result_batch(ex, keys, bufs, ng, out, err);
   }
 done:
+  if (kept_all)
+    for (int i = 0; i < npartials; i++) sp_batch_free(kept_all[i]);
+  free(kept_all);
   sp_buf_free(&kb);
   sp_buf_free(&vb);
   free(gids);

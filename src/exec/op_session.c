@@ -187,6 +187,7 @@ int sp_agg_session_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *con
                          sp_output_mode mode, const sp_agg_watermark *wm, sp_batch **out, spate_error *err) {
   const sp_node *n = ex->node;
   sess_ctx_ c;
+  sp_batch **kept_all = NULL;
   memset(&c, 0, sizeof c);
   c.ex = ex;
   c.nk = n->nkeys;
@@ -230,6 +231,10 @@ int sp_agg_session_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *con
     goto done;
   }
   /* 1. The batch's sessions, late ones dropped. */
+  /* Filtered partials stay alive until the end: the table references min/max
+   * winners inside the vectors it merged (aggregate.h). */
+  kept_all = calloc((size_t)(npartials ? npartials : 1), sizeof *kept_all);
+  if (!kept_all) rc = oom_(err);
   for (int i = 0; i < npartials && !rc; i++) {
     if (!partials[i]) continue;
     sp_batch *kept = NULL;
@@ -242,7 +247,7 @@ int sp_agg_session_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *con
       b = kept;
     }
     if (sp_agg_merge(t, b->cols, b->cols + nk, b->nrows)) rc = oom_(err);
-    sp_batch_free(kept);
+    kept_all[i] = kept;
   }
   if (rc) goto done;
   int64_t ng = sp_agg_ngroups(t);
@@ -431,6 +436,9 @@ int sp_agg_session_final(sp_agg_exec *ex, int p, int64_t batch_id, sp_batch *con
     if (sp_vec_check(c.rb[b])) rc = oom_(err);
   if (!rc) rc = sp_agg_result_batch(ex, c.rk, c.rb, c.nres, out, err);
 done:
+  if (kept_all)
+    for (int i = 0; i < npartials; i++) sp_batch_free(kept_all[i]);
+  free(kept_all);
   if (rc && ex->stores[p]) {
     sp_state_store_close(ex->stores[p]);
     ex->stores[p] = NULL;

@@ -21,6 +21,9 @@ int sp_stateful_new(const sp_node *n, int num_partitions, const char *state_dir,
   } else if (n->kind == SP_NODE_DEDUPLICATE) {
     s->operator_name = n->dedup_within_watermark ? "dedupeWithinWatermark" : "dedupe";
     rc = sp_dedup_exec_new(n, num_partitions, state_dir, opts, &s->dedup, err);
+  } else if (n->kind == SP_NODE_JOIN) {
+    s->operator_name = "symmetricHashJoin";
+    rc = sp_join_exec_new(n, num_partitions, state_dir, opts, &s->join, err);
   } else {
     rc = spate_error_set(err, SPATE_ESTATE, "node kind %d is not a stateful operator", (int)n->kind);
   }
@@ -36,6 +39,7 @@ void sp_stateful_free(sp_stateful *s) {
   if (!s) return;
   sp_agg_exec_free(s->agg);
   sp_dedup_exec_free(s->dedup);
+  sp_join_exec_free(s->join);
   free(s);
 }
 
@@ -55,6 +59,8 @@ int sp_stateful_final(sp_stateful *s, int p, int64_t batch_id, sp_batch *const *
 void sp_stateful_metrics(const sp_stateful *s, sp_state_metrics *m) {
   if (s->agg)
     sp_agg_exec_metrics(s->agg, m);
-  else
+  else if (s->dedup)
     sp_dedup_exec_metrics(s->dedup, m);
+  else
+    sp_join_exec_metrics(s->join, m);
 }

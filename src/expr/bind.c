@@ -443,7 +443,14 @@ static int bind_func_(binder *b, const sp_ast_expr *a, bool top, sp_expr **out);
 static int bind_column_(binder *b, const sp_ast_expr *a, sp_expr **out) {
   const sp_type *st = b->c->input;
   int col = -1, start = 1;
-  if (a->nparts > 0) col = sp_type_field_index(st, a->parts[0]);
+  if (b->c->quals && a->nparts >= 2) {
+    /* qualifier.column (a join's view alias) */
+    for (int i = 0; i < st->nfields && col < 0; i++)
+      if (b->c->quals[i] && !strcasecmp(b->c->quals[i], a->parts[0]) && !strcasecmp(st->fields[i].name, a->parts[1]))
+        col = i;
+    if (col >= 0) start = 2;
+  }
+  if (col < 0 && a->nparts > 0) col = sp_type_field_index(st, a->parts[0]);
   if (col < 0 && a->nparts >= 2) {
     col = sp_type_field_index(st, a->parts[1]);
     start = 2;
@@ -1403,6 +1410,88 @@ static int bind_window_(binder *b, const sp_ast_expr *a, sp_expr **out) {
   return rc;
 }
 
+/* from_json(str, schema [, map(k, v, ...)]) / to_json(x [, map(...)]): the schema
+ * and the options are string literals, prepared once into fn_data (fn_json.c); the
+ * call keeps only its data argument. */
+static int bind_json_(binder *b, const sp_ast_expr *a, int fn, sp_expr **out) {
+  bool from = fn == SP_FN_FROM_JSON;
+  int nfixed = from ? 2 : 1;
+  char s1[256];
+  if (from) {
+    const sp_ast_expr *sa = a->args[1];
+    if (sa->kind != SP_AST_LITERAL || sa->lit_type != SP_STRING || !sa->lit_str)
+      return err_at_(b, SPATE_EANALYSIS, sa->pos,
+                     "[INVALID_SCHEMA.NON_STRING_LITERAL] The input schema \"%s\" is not a valid schema string. The "
+                     "input expression must be string literal and not null.",
+                     sql_(b, sa, s1, sizeof s1));
+  }
+  const char **kv = NULL;
+  int nkv = 0;
+  if (a->nargs > nfixed) {
+    const sp_ast_expr *m = a->args[nfixed];
+    if (m->kind != SP_AST_FUNC || !m->name || strcmp(m->name, "map") != 0)
+      return err_at_(b, SPATE_EANALYSIS, m->pos,
+                     "[INVALID_OPTIONS.NON_MAP_FUNCTION] Invalid options: Must use the map() function for options.");
+    if (m->nargs % 2 != 0)
+      return err_at_(b, SPATE_EANALYSIS, m->pos,
+                     "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `map` requires 2n (n > 0) parameters but the actual "
+                     "number is %d.",
+                     m->nargs);
+    for (int i = 0; i < m->nargs; i++) {
+      const sp_ast_expr *x = m->args[i];
+      if (x->kind != SP_AST_LITERAL || x->lit_type != SP_STRING || !x->lit_str)
+        return err_at_(b, SPATE_EANALYSIS, x->pos,
+                       "[INVALID_OPTIONS.NON_STRING_TYPE] Invalid options: A type of keys and values in map() must "
+                       "be string literals, but got \"%s\".",
+                       sql_(b, x, s1, sizeof s1));
+    }
+    nkv = m->nargs;
+    kv = calloc((size_t)(unsigned)nkv + 1, sizeof *kv);
+    if (!kv) return oom_(b);
+    for (int i = 0; i < nkv; i++) kv[i] = m->args[i]->lit_str;
+  }
+  sp_expr *x = NULL;
+  int rc = bind_(b, a->args[0], false, &x);
+  if (rc) {
+    free(kv);
+    return rc;
+  }
+  if (from) {
+    if (x->type->id != SP_STRING && x->type->id != SP_BINARY) rc = expect_(b, a, a->args[0], 0, &x, SP_STRING);
+  } else if (x->type->id != SP_STRUCT && x->type->id != SP_ARRAY) {
+    char t1[128];
+    rc = err_at_(b, SPATE_EANALYSIS, a->pos,
+                 "[DATATYPE_MISMATCH.INVALID_JSON_SCHEMA] Cannot resolve \"%s\" due to data type mismatch: Input "
+                 "schema \"%s\" must be a struct or an array.",
+                 sql_(b, a, s1, sizeof s1), tsql_(x->type, t1, sizeof t1));
+  }
+  if (rc) {
+    free(kv);
+    sp_expr_free(x);
+    return rc;
+  }
+  sp_type *t = NULL;
+  sp_fn_data *fd = NULL;
+  char msg[SPATE_ERROR_MESSAGE_MAX];
+  rc = sp_json_fn_prepare(fn, from ? a->args[1]->lit_str : NULL, kv, nkv, &t, &fd, msg, sizeof msg);
+  free(kv);
+  if (rc) {
+    sp_expr_free(x);
+    if (rc == SPATE_ENOMEM) return oom_(b);
+    return err_at_(b, rc, from ? a->args[1]->pos : a->pos, "%s", msg);
+  }
+  rc = mk_call1_(b, fn, t, a->pos, x, out);
+  sp_type_unref(t);
+  if (rc) {
+    fd->destroy(fd);
+    return rc;
+  }
+  (*out)->fn_data = fd;
+  (*out)->nullable = true;
+  fold_(b, out);
+  return 0;
+}
+
 static sp_type_id cast_alias_(const char *name) {
   if (!strcmp(name, "string")) return SP_STRING;
   if (!strcmp(name, "int")) return SP_INT;
@@ -1422,6 +1511,8 @@ static int bind_scalar_(binder *b, const sp_ast_expr *a, const sp_fn_info *fi, s
   switch (fn) {
     case SP_FN_STRUCT: return bind_struct_(b, a, !strcmp(a->name, "named_struct"), out);
     case SP_FN_WINDOW: return bind_window_(b, a, out);
+    case SP_FN_FROM_JSON:
+    case SP_FN_TO_JSON: return bind_json_(b, a, fn, out);
     default: break;
   }
   sp_expr **args = NULL;

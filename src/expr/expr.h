@@ -73,6 +73,9 @@ typedef struct sp_bind_ctx {
   bool allow_agg;           /* aggregates allowed (SELECT list / HAVING of a GROUP BY) */
   bool allow_generator;     /* explode allowed (top-level SELECT item) */
   const char *timezone;     /* spark.sql.session.timeZone, default "UTC" */
+  /* Optional, one per input field: the relation (view alias) the field comes from, so
+   * `q.col` resolves within a join; NULL entries / NULL array = no qualifier. */
+  const char *const *quals;
 } sp_bind_ctx;
 
 /* Bind `ast` against ctx->input. On success *out is a new tree owned by the caller.
@@ -89,6 +92,16 @@ bool sp_expr_as_window(const sp_expr *e, const sp_expr **time, int64_t *duration
 /* True if e contains a window(...) call whose slide differs from its duration
  * (several rows per input row: only valid as a GROUP BY key). */
 bool sp_expr_has_sliding_window(const sp_expr *e);
+/* Planner helpers for join conditions (src/expr/inspect.c). */
+bool sp_expr_is_and(const sp_expr *e); /* AND(args[0], args[1]) */
+bool sp_expr_is_eq(const sp_expr *e);  /* args[0] = args[1] */
+/* Widen [*lo, *hi] to the input column indexes e reads. */
+void sp_expr_column_range(const sp_expr *e, int *lo, int *hi);
+/* Add delta to every input column index of e (rebinding a side of a join). */
+void sp_expr_shift_columns(sp_expr *e, int delta);
+/* e is `A cmp B` with A and B each a TIMESTAMP column plus an optional INTERVAL
+ * constant: A = a_col + a_off, B = b_col + b_off (µs); cmp: -2 <, -1 <=, 1 >=, 2 >. */
+bool sp_expr_time_compare(const sp_expr *e, int *a_col, int64_t *a_off, int *b_col, int64_t *b_off, int *cmp);
 /* Append e as text, Spark plan-string style ("(a + 1)", "CAST(x AS BIGINT)",
  * "count(1)"); column names come from `input` (the schema e is bound against).
  * For `spate explain`; not for hot paths (src/expr/explain.c). */

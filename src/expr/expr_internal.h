@@ -53,6 +53,9 @@ typedef enum sp_fn_id {
   SP_FN_TIMESTAMP_SECONDS, SP_FN_CURRENT_TIMESTAMP, SP_FN_CURRENT_DATE,
   SP_FN_YEAR, SP_FN_MONTH, SP_FN_DAYOFMONTH, SP_FN_HOUR, SP_FN_MINUTE, SP_FN_SECOND,
   SP_FN_WINDOW,     /* tumbling window(ts, dur_us, slide_us, start_us) -> struct<start,end> */
+  /* serialization (fn_json.c): schema and options prepared in fn_data */
+  SP_FN_FROM_JSON,  /* from_json(str): args[0] only */
+  SP_FN_TO_JSON,    /* to_json(struct|array): args[0] only */
   SP_FN_COUNT_
 } sp_fn_id;
 
@@ -160,6 +163,17 @@ int sp_k_regexp_extract(const sp_kctx *k, sp_opnd *out);
 int sp_k_regexp_replace(const sp_kctx *k, sp_opnd *out);
 int sp_k_complex(const sp_kctx *k, sp_opnd *out);    /* struct array size element_at get_field get_item */
 int sp_k_time(const sp_kctx *k, sp_opnd *out);       /* datetime family */
+int sp_k_from_json(const sp_kctx *k, sp_opnd *out);
+int sp_k_to_json(const sp_kctx *k, sp_opnd *out);
+
+/* ---- from_json / to_json (fn_json.c) ---- */
+/* Prepare the constant part of a from_json/to_json call (fn SP_FN_FROM_JSON or
+ * SP_FN_TO_JSON): `schema` is from_json's DDL text (ignored for to_json), kv[0..nkv)
+ * the option keys and values alternately. On success *out is the call's fn_data and
+ * *type its result type (a new reference). SPATE_EANALYSIS with a message in msg on
+ * a bad schema or option; SPATE_ENOMEM. */
+int sp_json_fn_prepare(int fn, const char *schema, const char *const *kv, int nkv, sp_type **type,
+                       sp_fn_data **out, char *msg, size_t cap);
 
 /* ---- LIKE / regex (kernels_string.c, regex.c) ---- */
 typedef struct sp_like sp_like;

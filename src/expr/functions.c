@@ -68,6 +68,8 @@ static const sp_fn_info fn_table_[] = {
     S_("minute", SP_FN_MINUTE, 1, 1),
     S_("second", SP_FN_SECOND, 1, 1),
     S_("window", SP_FN_WINDOW, 2, 4),
+    S_("from_json", SP_FN_FROM_JSON, 2, 3),
+    S_("to_json", SP_FN_TO_JSON, 1, 2),
     S_("div", SP_FN_IDIV, 2, 2),
     S_("mod", SP_FN_MOD, 2, 2),
     S_("negative", SP_FN_NEG, 1, 1),
@@ -173,6 +175,8 @@ const char *sp_fn_name(int fn) {
       [SP_FN_MINUTE] = "minute",
       [SP_FN_SECOND] = "second",
       [SP_FN_WINDOW] = "window",
+      [SP_FN_FROM_JSON] = "from_json",
+      [SP_FN_TO_JSON] = "to_json",
   };
   if (fn <= 0 || fn >= SP_FN_COUNT_ || !names[fn]) return "?";
   return names[fn];

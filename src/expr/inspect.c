@@ -25,3 +25,49 @@ bool sp_expr_has_sliding_window(const sp_expr *e) {
     if (sp_expr_has_sliding_window(e->args[i])) return true;
   return false;
 }
+
+bool sp_expr_is_and(const sp_expr *e) { return e && e->kind == SP_EXPR_CALL && e->fn == SP_FN_AND && e->nargs == 2; }
+
+bool sp_expr_is_eq(const sp_expr *e) { return e && e->kind == SP_EXPR_CALL && e->fn == SP_FN_EQ && e->nargs == 2; }
+
+void sp_expr_column_range(const sp_expr *e, int *lo, int *hi) {
+  if (!e) return;
+  if (e->kind == SP_EXPR_COLUMN) {
+    if (e->column < *lo) *lo = e->column;
+    if (e->column > *hi) *hi = e->column;
+  }
+  for (int i = 0; i < e->nargs; i++) sp_expr_column_range(e->args[i], lo, hi);
+}
+
+void sp_expr_shift_columns(sp_expr *e, int delta) {
+  if (!e) return;
+  if (e->kind == SP_EXPR_COLUMN) e->column += delta;
+  for (int i = 0; i < e->nargs; i++) sp_expr_shift_columns(e->args[i], delta);
+}
+
+/* col or col + INTERVAL literal (ts arithmetic binds to TS_ADD_US(col, µs)). */
+static bool linear_time_(const sp_expr *e, int *col, int64_t *off) {
+  if (e->kind == SP_EXPR_COLUMN && e->npath == 0 && e->type->id == SP_TIMESTAMP) {
+    *col = e->column;
+    *off = 0;
+    return true;
+  }
+  if (e->kind == SP_EXPR_CALL && e->fn == SP_FN_TS_ADD_US && e->nargs == 2 && e->args[1]->kind == SP_EXPR_LITERAL &&
+      e->args[1]->literal && !sp_vec_is_null(e->args[1]->literal, 0) && linear_time_(e->args[0], col, off)) {
+    *off += sp_vec_i64(e->args[1]->literal)[0];
+    return true;
+  }
+  return false;
+}
+
+bool sp_expr_time_compare(const sp_expr *e, int *a_col, int64_t *a_off, int *b_col, int64_t *b_off, int *cmp) {
+  if (!e || e->kind != SP_EXPR_CALL || e->nargs != 2) return false;
+  switch (e->fn) {
+    case SP_FN_LT: *cmp = -2; break;
+    case SP_FN_LE: *cmp = -1; break;
+    case SP_FN_GE: *cmp = 1; break;
+    case SP_FN_GT: *cmp = 2; break;
+    default: return false;
+  }
+  return linear_time_(e->args[0], a_col, a_off) && linear_time_(e->args[1], b_col, b_off);
+}

@@ -201,6 +201,14 @@ static void func_sql_(const sp_ast_expr *a, const char *text, const sp_type *in,
     sp_buf_puts(o, "window");
     return;
   }
+  if ((!strcmp(nm, "from_json") || !strcmp(nm, "to_json")) && n >= 1) {
+    /* Spark: the schema and options are not children, only the input is shown */
+    sp_buf_puts(o, nm);
+    sp_buf_putc(o, '(');
+    pretty_(a->args[0], text, in, o);
+    sp_buf_putc(o, ')');
+    return;
+  }
   if (!strcmp(nm, "if") && n == 3) {
     sp_buf_puts(o, "(IF(");
     args_(a, 0, text, in, o);

@@ -26,6 +26,11 @@ typedef struct actx {
   const char **source_names; /* view name per plan source */
   int depth;
   int next_op_id;
+  /* Qualifier per column of the current SELECT's FROM (view aliases, for `q.col`),
+   * NULL-padded past the end; every array is owned by qual_arrays until sp_analyze returns. */
+  const char **quals;
+  const char ***qual_arrays;
+  int nqual_arrays;
 } actx;
 
 static sp_node *node_new_(sp_node_kind kind, sp_node *child) {
@@ -46,6 +51,13 @@ static void node_free_(sp_node *n) {
     sp_type_unref(n->schema);
     sp_expr_free(n->predicate);
     sp_expr_free(n->win_expr);
+    sp_expr_free(n->join_cond);
+    for (int i = 0; i < n->njkeys; i++) {
+      sp_expr_free(n->jkeys_l[i]);
+      sp_expr_free(n->jkeys_r[i]);
+    }
+    free(n->jkeys_l);
+    free(n->jkeys_r);
     sp_expr_free(n->sess_gap_expr);
     for (int i = 0; i < n->nexprs; i++) sp_expr_free(n->exprs[i]);
     free(n->exprs);
@@ -209,6 +221,34 @@ static int analyze_view_(actx *a, const char *name, int pos, const char *text, s
   return 0;
 }
 
+/* Qualifiers of a FROM's output columns: a view's alias or name, a subquery's alias,
+ * a join's left then right ones. */
+static void fill_quals_(const sp_ast_from *f, const sp_node *n, const char **q) {
+  if (f->kind == SP_FROM_JOIN && n->kind == SP_NODE_JOIN) {
+    fill_quals_(f->left, n->child, q);
+    fill_quals_(f->right, n->right, q + n->child->schema->nfields);
+    return;
+  }
+  const char *name = f->alias ? f->alias : f->kind == SP_FROM_TABLE ? f->name : NULL;
+  for (int i = 0; i < n->schema->nfields; i++) q[i] = name;
+}
+
+static int scope_quals_(actx *a, const sp_ast_from *f, const sp_node *n) {
+  const char **q = calloc((size_t)n->schema->nfields + 4, sizeof *q); /* NULL-padded: a window column may follow */
+  const char ***na = q ? realloc(a->qual_arrays, (size_t)(a->nqual_arrays + 1) * sizeof *na) : NULL;
+  if (!na) {
+    free(q);
+    return SPATE_ENOMEM;
+  }
+  a->qual_arrays = na;
+  a->qual_arrays[a->nqual_arrays++] = q;
+  fill_quals_(f, n, q);
+  a->quals = q;
+  return 0;
+}
+
+static int analyze_join_(actx *a, const sp_ast_from *f, const char *text, sp_node **out, spate_error *err);
+
 static int analyze_from_(actx *a, const sp_ast_from *f, const char *text, sp_node **out, spate_error *err) {
   switch (f->kind) {
     case SP_FROM_TABLE:
@@ -216,9 +256,207 @@ static int analyze_from_(actx *a, const sp_ast_from *f, const char *text, sp_nod
     case SP_FROM_SUBQUERY:
       return analyze_select_(a, f->subquery, text, out, err);
     case SP_FROM_JOIN:
-      return sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, f->pos, "joins are not supported yet");
+      return analyze_join_(a, f, text, out, err);
   }
   return sp_sql_error_at(err, SPATE_EANALYSIS, text, f->pos, "unsupported FROM clause");
+}
+
+/* ---- JOIN ---- */
+
+static bool has_stream_(const sp_node *n) {
+  if (!n) return false;
+  return n->kind == SP_NODE_SCAN || has_stream_(n->child) || has_stream_(n->right);
+}
+
+static const char *join_type_name_(sp_ast_join_type t) {
+  switch (t) {
+    case SP_JOIN_INNER: return "Inner";
+    case SP_JOIN_LEFT: return "LeftOuter";
+    case SP_JOIN_RIGHT: return "RightOuter";
+    case SP_JOIN_FULL: return "FullOuter";
+    case SP_JOIN_LEFT_SEMI: return "LeftSemi";
+    case SP_JOIN_LEFT_ANTI: return "LeftAnti";
+    case SP_JOIN_CROSS: return "Cross";
+  }
+  return "?";
+}
+
+/* Equi-join keys from the ON condition's conjuncts `l = r` (AST level): each side is
+ * bound against its own input, so the keys evaluate on one side's rows. */
+static int join_keys_(const sp_ast_expr *e, const sp_bind_ctx *lc, const sp_bind_ctx *rc_, sp_node *j,
+                      spate_error *err) {
+  if (e->kind == SP_AST_BINARY && e->op == SP_OP_AND) {
+    int rc = join_keys_(e->args[0], lc, rc_, j, err);
+    return rc ? rc : join_keys_(e->args[1], lc, rc_, j, err);
+  }
+  if (e->kind != SP_AST_BINARY || e->op != SP_OP_EQ) return 0;
+  for (int swap = 0; swap < 2; swap++) {
+    spate_error ignore;
+    sp_expr *l = NULL, *r = NULL;
+    if (sp_expr_bind(lc, e->args[swap], &l, &ignore) == 0 && sp_expr_bind(rc_, e->args[1 - swap], &r, &ignore) == 0 &&
+        sp_type_equal(l->type, r->type)) {
+      sp_expr **nl = realloc(j->jkeys_l, (size_t)(j->njkeys + 1) * sizeof *nl);
+      if (nl) j->jkeys_l = nl;
+      sp_expr **nr = nl ? realloc(j->jkeys_r, (size_t)(j->njkeys + 1) * sizeof *nr) : NULL;
+      if (nr) j->jkeys_r = nr;
+      if (!nl || !nr) {
+        sp_expr_free(l);
+        sp_expr_free(r);
+        return oom_(err);
+      }
+      j->jkeys_l[j->njkeys] = l;
+      j->jkeys_r[j->njkeys++] = r;
+      return 0;
+    }
+    sp_expr_free(l);
+    sp_expr_free(r);
+  }
+  return 0;
+}
+
+/* rightTime - leftTime bounds from the bound condition's comparisons of a left and a
+ * right TIMESTAMP column (spark-semantics.md §6.4, StreamingJoinHelper). */
+static void time_bounds_(const sp_expr *e, sp_node *j, int nleft) {
+  if (sp_expr_is_and(e)) {
+    time_bounds_(e->args[0], j, nleft);
+    time_bounds_(e->args[1], j, nleft);
+    return;
+  }
+  int ac, bc, cmp;
+  int64_t ao, bo;
+  if (!sp_expr_time_compare(e, &ac, &ao, &bc, &bo, &cmp)) return;
+  int64_t c;
+  if (ac < nleft && bc >= nleft) {
+    /* lt + ao cmp rt + bo  <=>  rt - lt (flipped cmp) ao - bo */
+    if (j->join_ltime >= 0 && j->join_ltime != ac) return;
+    if (j->join_rtime >= 0 && j->join_rtime != bc - nleft) return;
+    j->join_ltime = ac;
+    j->join_rtime = bc - nleft;
+    c = ao - bo;
+    cmp = -cmp;
+  } else if (bc < nleft && ac >= nleft) {
+    /* rt + ao cmp lt + bo  <=>  rt - lt cmp bo - ao */
+    if (j->join_ltime >= 0 && j->join_ltime != bc) return;
+    if (j->join_rtime >= 0 && j->join_rtime != ac - nleft) return;
+    j->join_ltime = bc;
+    j->join_rtime = ac - nleft;
+    c = bo - ao;
+  } else {
+    return;
+  }
+  if (cmp > 0) { /* d >= c, or d > c: d >= c + 1 µs */
+    int64_t lo = cmp == 2 ? c + 1 : c;
+    if (!j->join_has_lo || lo > j->join_lo_us) j->join_lo_us = lo;
+    j->join_has_lo = true;
+  } else { /* d <= c, or d < c: d <= c - 1 µs */
+    int64_t hi = cmp == -2 ? c - 1 : c;
+    if (!j->join_has_hi || hi < j->join_hi_us) j->join_hi_us = hi;
+    j->join_has_hi = true;
+  }
+}
+
+static int analyze_join_(actx *a, const sp_ast_from *f, const char *text, sp_node **out, spate_error *err) {
+  sp_node *left = NULL, *right = NULL;
+  int rc = analyze_from_(a, f->left, text, &left, err);
+  if (!rc) rc = analyze_from_(a, f->right, text, &right, err);
+  if (rc) {
+    node_free_(left);
+    node_free_(right);
+    return rc;
+  }
+  sp_node *j = node_new_(SP_NODE_JOIN, left);
+  if (!j) {
+    node_free_(left);
+    node_free_(right);
+    return oom_(err);
+  }
+  j->right = right;
+  j->pos = f->pos;
+  j->join_type = f->join_type;
+  j->join_ltime = j->join_rtime = -1;
+  int nl = left->schema->nfields, nr = right->schema->nfields;
+  sp_type *st = sp_type_struct_new(nl + nr);
+  const char **quals = calloc((size_t)(nl + nr) + 4, sizeof *quals);
+  if (!st || !quals) {
+    sp_type_unref(st);
+    free(quals);
+    node_free_(j);
+    return oom_(err);
+  }
+  bool lnull = f->join_type == SP_JOIN_RIGHT || f->join_type == SP_JOIN_FULL;
+  bool rnull = f->join_type == SP_JOIN_LEFT || f->join_type == SP_JOIN_FULL;
+  for (int i = 0; i < nl; i++)
+    sp_type_struct_set(st, i, left->schema->fields[i].name, sp_type_ref(left->schema->fields[i].type),
+                       left->schema->fields[i].nullable || lnull);
+  for (int i = 0; i < nr; i++)
+    sp_type_struct_set(st, nl + i, right->schema->fields[i].name, sp_type_ref(right->schema->fields[i].type),
+                       right->schema->fields[i].nullable || rnull);
+  j->schema = st;
+  fill_quals_(f, j, quals);
+  const char *tz = sp_conf_get(a->opts->conf, "spark.sql.session.timeZone");
+  if (!has_stream_(left) || !has_stream_(right)) {
+    rc = sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, f->pos,
+                         "joins with a static table are not supported yet (both sides of this join must be streams "
+                         "or one side a static table)");
+  } else if (f->join_type != SP_JOIN_INNER && f->join_type != SP_JOIN_LEFT && f->join_type != SP_JOIN_RIGHT &&
+             f->join_type != SP_JOIN_FULL) {
+    rc = sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, f->pos,
+                         "Stream-stream %s join is not supported yet (inner, left/right/full outer are)",
+                         join_type_name_(f->join_type));
+  } else if (!f->on) {
+    rc = sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, f->pos,
+                         "a stream-stream join needs an ON condition with an equality between the two sides");
+  }
+  if (!rc) {
+    sp_bind_ctx bc = {st, text, false, false, tz, quals};
+    rc = sp_expr_bind(&bc, f->on, &j->join_cond, err);
+    if (!rc && j->join_cond->type->id != SP_BOOLEAN)
+      rc = sp_sql_error_at(err, SPATE_EANALYSIS, text, f->on->pos, "the join condition must be a boolean expression");
+  }
+  if (!rc) {
+    sp_bind_ctx lc = {left->schema, text, false, false, tz, quals};
+    sp_bind_ctx rcx = {right->schema, text, false, false, tz, quals + nl};
+    rc = join_keys_(f->on, &lc, &rcx, j, err);
+    if (!rc && j->njkeys == 0)
+      rc = sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, f->on->pos,
+                           "a stream-stream join needs an equality between a column of each side (join keys)");
+  }
+  if (!rc) {
+    time_bounds_(j->join_cond, j, nl);
+    /* An equality of the two sides' event-time columns bounds the difference to 0. */
+    sp_plan_node_lineage(left);
+    sp_plan_node_lineage(right);
+    for (int k = 0; k < j->njkeys; k++) {
+      const sp_expr *lk = j->jkeys_l[k], *rk = j->jkeys_r[k];
+      if (lk->kind == SP_EXPR_COLUMN && rk->kind == SP_EXPR_COLUMN && lk->npath == 0 && rk->npath == 0 &&
+          lk->column == left->et_col && rk->column == right->et_col && !left->et_window && !right->et_window) {
+        j->join_ltime = lk->column;
+        j->join_rtime = rk->column;
+        j->join_has_lo = j->join_has_hi = true;
+        j->join_lo_us = j->join_hi_us = 0;
+      }
+    }
+    bool levict = j->join_ltime >= 0 && j->join_has_hi, revict = j->join_rtime >= 0 && j->join_has_lo;
+    bool need_l = f->join_type == SP_JOIN_LEFT || f->join_type == SP_JOIN_FULL;
+    bool need_r = f->join_type == SP_JOIN_RIGHT || f->join_type == SP_JOIN_FULL;
+    bool wl = left->et_col >= 0, wr = right->et_col >= 0;
+    if ((need_l && (!levict || !wr)) || (need_r && (!revict || !wl)))
+      rc = sp_sql_error_at(err, SPATE_EANALYSIS, text, f->pos,
+                           "Stream-stream %s join between two streaming DataFrame/Datasets is not supported without a "
+                           "watermark in the join keys, or a watermark on the nullable side and an appropriate range "
+                           "condition",
+                           join_type_name_(f->join_type));
+  }
+  free(quals);
+  if (rc) {
+    node_free_(j);
+    return rc;
+  }
+  j->op_id = a->next_op_id++;
+  a->plan->nstateful++;
+  a->plan->has_join = true;
+  *out = j;
+  return 0;
 }
 
 /* ---- SELECT list ---- */
@@ -260,8 +498,8 @@ fail:
 }
 
 /* Expand `*`, `q.*` or `s.*` (struct column) against the input schema. */
-static int expand_star_(const sp_ast_expr *star, const sp_type *in, const char *text, item_list *out,
-                        spate_error *err) {
+static int expand_star_(const sp_ast_expr *star, const sp_type *in, const char *const *quals, const char *text,
+                        item_list *out, spate_error *err) {
   if (star->nparts == 0) {
     for (int c = 0; c < in->nfields; c++) {
       sp_expr *e = column_ref_(in, c, star->pos);
@@ -272,11 +510,19 @@ static int expand_star_(const sp_ast_expr *star, const sp_type *in, const char *
   /* Struct column path: a.b.* */
   int col = sp_type_field_index(in, star->parts[0]);
   if (col < 0) {
-    /* A qualifier (view alias): treat as all columns. */
+    /* A qualifier (view alias): its columns (all of them outside a join). */
     if (star->nparts == 1) {
+      bool any = false;
+      for (int c = 0; quals && c < in->nfields; c++) {
+        if (!quals[c] || strcasecmp(quals[c], star->parts[0]) != 0) continue;
+        any = true;
+        sp_expr *e = column_ref_(in, c, star->pos);
+        if (!e || items_push_(out, e, in->fields[c].name)) return oom_(err);
+      }
+      if (any) return 0;
       sp_ast_expr plain = *star;
       plain.nparts = 0;
-      return expand_star_(&plain, in, text, out, err);
+      return expand_star_(&plain, in, NULL, text, out, err);
     }
     return sp_sql_error_at(err, SPATE_EANALYSIS, text, star->pos,
                            "[CANNOT_RESOLVE_STAR_EXPAND] Cannot resolve `%s.*` given input columns", star->parts[0]);
@@ -329,12 +575,12 @@ static void item_name_(const sp_ast_select_item *it, const sp_expr *bound, const
 
 /* Bind the select list against `in`. */
 static int bind_items_(const sp_ast_select *sel, const sp_type *in, const char *text, const sp_conf *conf,
-                       bool allow_agg, item_list *out, spate_error *err) {
-  sp_bind_ctx bc = {in, text, allow_agg, true, sp_conf_get(conf, "spark.sql.session.timeZone")};
+                       const char *const *quals, bool allow_agg, item_list *out, spate_error *err) {
+  sp_bind_ctx bc = {in, text, allow_agg, true, sp_conf_get(conf, "spark.sql.session.timeZone"), quals};
   for (int i = 0; i < sel->nitems; i++) {
     const sp_ast_select_item *it = &sel->items[i];
     if (it->expr->kind == SP_AST_STAR) {
-      int rc = expand_star_(it->expr, in, text, out, err);
+      int rc = expand_star_(it->expr, in, quals, text, out, err);
       if (rc) return rc;
       continue;
     }
@@ -553,7 +799,7 @@ static int analyze_aggregate_(actx *a, const sp_ast_select *sel, const char *tex
   item_list items = {0};
   sp_node *top = agg;
   int rc = 0;
-  sp_bind_ctx bc = {child->schema, text, false, false, sp_conf_get(conf, "spark.sql.session.timeZone")};
+  sp_bind_ctx bc = {child->schema, text, false, false, sp_conf_get(conf, "spark.sql.session.timeZone"), a->quals};
   agg->keys = calloc((size_t)sel->ngroup_by + 1, sizeof *agg->keys);
   char **key_names = calloc((size_t)sel->ngroup_by + 1, sizeof *key_names);
   if (!agg->keys || !key_names) {
@@ -648,7 +894,7 @@ static int analyze_aggregate_(actx *a, const sp_ast_select *sel, const char *tex
     rc = oom_(err);
     goto done;
   }
-  rc = bind_items_(sel, child->schema, text, conf, true, &items, err);
+  rc = bind_items_(sel, child->schema, text, conf, a->quals, true, &items, err);
   if (rc) goto done;
   for (int i = 0; i < items.n; i++) {
     if (items.exprs[i]->kind == SP_EXPR_GENERATOR || sp_expr_has_generator(items.exprs[i])) {
@@ -863,8 +1109,14 @@ static int analyze_select_one_(actx *a, const sp_ast_select *sel, const char *te
   sp_node *node = NULL;
   int rc = analyze_from_(a, sel->from, text, &node, err);
   if (rc) return rc;
+  a->quals = NULL;
+  if (scope_quals_(a, sel->from, node)) {
+    node_free_(node);
+    return oom_(err);
+  }
   if (sel->where) {
-    sp_bind_ctx bc = {node->schema, text, false, false, sp_conf_get(a->opts->conf, "spark.sql.session.timeZone")};
+    sp_bind_ctx bc = {node->schema, text, false, false, sp_conf_get(a->opts->conf, "spark.sql.session.timeZone"),
+                      a->quals};
     sp_expr *pred = NULL;
     rc = sp_expr_bind(&bc, sel->where, &pred, err);
     if (rc) {
@@ -900,8 +1152,8 @@ static int analyze_select_one_(actx *a, const sp_ast_select *sel, const char *te
     if (a->plan->nstateful > 0 && !a->plan->has_aggregate)
       return node_free_(node),
              sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, sel->pos,
-                             "an aggregation after DROP DUPLICATES (two stateful operators in one query) is not "
-                             "supported yet");
+                             "an aggregation after another stateful operator (DROP DUPLICATES or a stream-stream "
+                             "join) in one query is not supported yet");
     if (a->plan->has_aggregate)
       return node_free_(node),
              sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, sel->pos,
@@ -909,7 +1161,7 @@ static int analyze_select_one_(actx *a, const sp_ast_select *sel, const char *te
     return analyze_aggregate_(a, sel, text, node, out, err);
   }
   item_list items = {0};
-  rc = bind_items_(sel, node->schema, text, a->opts->conf, false, &items, err);
+  rc = bind_items_(sel, node->schema, text, a->opts->conf, a->quals, false, &items, err);
   if (rc) goto fail;
   for (int i = 0; i < items.n; i++)
     if (sp_expr_has_sliding_window(items.exprs[i])) {
@@ -955,9 +1207,11 @@ int sp_analyze(const sp_analyze_opts *opts, const sp_ast_select *select, const c
                spate_error *err) {
   sp_plan *plan = calloc(1, sizeof *plan);
   if (!plan) return oom_(err);
-  actx a = {opts, plan, NULL, 0, 0};
+  actx a = {opts, plan, NULL, 0, 0, NULL, NULL, 0};
   int rc = analyze_select_(&a, select, text, &plan->root, err);
   free(a.source_names);
+  for (int i = 0; i < a.nqual_arrays; i++) free(a.qual_arrays[i]);
+  free(a.qual_arrays);
   if (rc) {
     sp_plan_free(plan);
     return rc;
@@ -981,6 +1235,11 @@ int sp_analyze(const sp_analyze_opts *opts, const sp_ast_select *select, const c
 int sp_plan_check_output_mode(const sp_plan *p, sp_output_mode mode, const sp_sink_vtab *sink, spate_error *err) {
   const sp_node *agg = sp_plan_aggregate(p);
   bool session = agg && agg->child && agg->child->kind == SP_NODE_TIME_WINDOW && agg->child->session;
+  if (p->has_join && mode != SP_MODE_APPEND)
+    return spate_error_set(err, SPATE_EANALYSIS,
+                           "Join between two streaming DataFrames/Datasets is not supported in %s output mode, only "
+                           "in Append output mode",
+                           mode == SP_MODE_UPDATE ? "Update" : "Complete");
   if (session && mode == SP_MODE_UPDATE)
     return spate_error_set(err, SPATE_EANALYSIS,
                            "Update output mode not supported for session window on streaming DataFrames/DataSets");
@@ -1073,6 +1332,24 @@ static void explain_node_(const sp_plan *p, const sp_node *n, int depth, sp_buf 
     case SP_NODE_UNION:
       sp_buf_puts(out, "Union\n");
       break;
+    case SP_NODE_JOIN: {
+      sp_buf_printf(out, "StreamingSymmetricHashJoin [stateful operator %d] %s, keys=[", n->op_id,
+                    join_type_name_(n->join_type));
+      explain_list_(n->jkeys_l, n->njkeys, n->child->schema, NULL, out);
+      sp_buf_puts(out, "] = [");
+      explain_list_(n->jkeys_r, n->njkeys, n->right->schema, NULL, out);
+      sp_buf_puts(out, "], condition=");
+      sp_expr_explain(n->join_cond, n->schema, out);
+      if (n->join_has_lo || n->join_has_hi) {
+        sp_buf_puts(out, ", state bounds: rightTime - leftTime in [");
+        if (n->join_has_lo) sp_buf_printf(out, "%lld ms", (long long)(n->join_lo_us / 1000)); else sp_buf_puts(out, "-inf");
+        sp_buf_puts(out, ", ");
+        if (n->join_has_hi) sp_buf_printf(out, "%lld ms", (long long)(n->join_hi_us / 1000)); else sp_buf_puts(out, "+inf");
+        sp_buf_puts(out, "]");
+      }
+      sp_buf_puts(out, "\n");
+      break;
+    }
   }
   if (n->child) explain_node_(p, n->child, depth + 1, out);
   if (n->right) explain_node_(p, n->right, depth + 1, out);

@@ -61,6 +61,18 @@ static void lineage_(sp_node *n) {
       }
       break;
     }
+    case SP_NODE_JOIN:
+      /* The output keeps the left side's event-time column (Spark propagates the
+       * watermark metadata of both sides; the first one wins here). */
+      lineage_(n->right);
+      if (c->et_col >= 0) {
+        n->et_col = c->et_col;
+        n->et_window = c->et_window;
+      } else if (n->right->et_col >= 0) {
+        n->et_col = c->schema->nfields + n->right->et_col;
+        n->et_window = n->right->et_window;
+      }
+      break;
     case SP_NODE_AGGREGATE:
       for (int k = 0; k < n->nkeys; k++)
         if (is_col_(n->keys[k], c->et_col)) {
@@ -74,9 +86,13 @@ static void lineage_(sp_node *n) {
 
 void sp_plan_event_time(sp_plan *p) { lineage_(p->root); }
 
+void sp_plan_node_lineage(sp_node *n) { lineage_(n); }
+
 bool sp_node_evicts_by_event_time(const sp_node *n) {
   if (!n || n->et_col < 0) return false;
   if (n->kind == SP_NODE_AGGREGATE) return true; /* et_col is a grouping key */
+  if (n->kind == SP_NODE_JOIN)
+    return (n->join_ltime >= 0 && n->join_has_hi) || (n->join_rtime >= 0 && n->join_has_lo);
   if (n->kind != SP_NODE_DEDUPLICATE) return false;
   if (n->dedup_within_watermark) return true;
   for (int k = 0; k < n->nkeys; k++)

@@ -54,6 +54,7 @@ typedef enum sp_node_kind {
   SP_NODE_TIME_WINDOW,
   SP_NODE_DEDUPLICATE,
   SP_NODE_UNION,          /* UNION ALL of child and right (same schema) */
+  SP_NODE_JOIN,           /* child JOIN right (stream-stream: symmetric hash join with state) */
 } sp_node_kind;
 
 typedef struct sp_node sp_node;
@@ -97,6 +98,19 @@ struct sp_node {
    * a key expires at event time + wm_delay_us (the input's watermark delay). */
   bool dedup_within_watermark;
   int pos;                /* SQL text position of the clause that made the node (errors) */
+  /* JOIN (spark-semantics.md §6.4): output = the left (child) columns then the right
+   * ones. jkeys_l[i] = jkeys_r[i] are the equi-join keys, bound against each side's
+   * schema; join_cond is the rest of the ON condition over the output schema (NULL:
+   * none). State eviction bounds: the event-time columns of each side (indexes in the
+   * side's schema, -1 if none) and, from the condition, rightTime - leftTime >=
+   * join_lo_us (join_has_lo) and <= join_hi_us (join_has_hi). */
+  sp_ast_join_type join_type;
+  sp_expr **jkeys_l, **jkeys_r;
+  int njkeys;
+  sp_expr *join_cond;
+  int join_ltime, join_rtime;
+  bool join_has_lo, join_has_hi;
+  int64_t join_lo_us, join_hi_us;
   /* Event-time lineage (set by sp_analyze for every node): the output column that
    * carries the watermarked event time, or -1; et_window: that column is a window
    * STRUCT and its `end` is the time compared with the watermark. For AGGREGATE,
@@ -111,6 +125,7 @@ typedef struct sp_plan {
   int nsources;
   bool has_aggregate;
   bool has_watermark;
+  bool has_join;          /* a stream-stream join (Append mode only) */
   int nstateful;          /* number of stateful operators */
 } sp_plan;
 
@@ -132,6 +147,8 @@ int sp_plan_check_output_mode(const sp_plan *p, sp_output_mode mode, const sp_si
 /* Event-time lineage: set et_col / et_window of every node (src/plan/event_time.c).
  * Called by sp_analyze. */
 void sp_plan_event_time(sp_plan *p);
+/* The same for one subtree (the planner needs it while building a join). */
+void sp_plan_node_lineage(sp_node *n);
 /* Whether stateful node n evicts state by event time (it has an event-time key, or
  * is dropDuplicatesWithinWatermark): such an operator drops late rows, and a
  * watermark advance makes it want a no-data batch. */

@@ -35,6 +35,24 @@ static int prune_node_(sp_plan *p, const sp_node *node, const bool *need, bool *
   }
   const sp_node *child = node->child;
   int nin = child->schema->nfields;
+  if (node->kind == SP_NODE_JOIN) {
+    /* Each side: the output columns wanted from it, the keys and the condition. */
+    int nl = nin, nr = node->right->schema->nfields;
+    bool *req = calloc((size_t)(nl + nr) + 1, sizeof *req);
+    if (!req) return SPATE_ENOMEM;
+    for (int i = 0; i < nl + nr; i++) req[i] = !need || need[i];
+    mark_expr_(node->join_cond, req, nl + nr);
+    for (int k = 0; k < node->njkeys; k++) {
+      mark_expr_(node->jkeys_l[k], req, nl);
+      mark_expr_(node->jkeys_r[k], req + nl, nr);
+    }
+    if (child->et_col >= 0) req[child->et_col] = true;
+    if (node->right->et_col >= 0) req[nl + node->right->et_col] = true;
+    int rc = prune_node_(p, child, req, source_req);
+    if (!rc) rc = prune_node_(p, node->right, req + nl, source_req);
+    free(req);
+    return rc;
+  }
   bool *req = calloc((size_t)(nin ? nin : 1), sizeof *req);
   if (!req) return SPATE_ENOMEM;
   switch (node->kind) {

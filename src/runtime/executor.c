@@ -243,6 +243,87 @@ static int eval_stateful_(exec_ctx *x, const sp_node *n, plist *out, spate_error
   return rc;
 }
 
+/* ---- stream-stream join: both inputs shuffled by the join key ---- */
+
+typedef struct join_run {
+  exec_ctx *x;
+  sp_join_exec *op;
+  plist *in[2];
+  sp_batch ***partials[2]; /* [side][i][P] */
+  sp_batch **scratch[2];   /* [side][P][n] */
+  sp_batch **results;
+  int P;
+} join_run;
+
+static int join_partial_task_(void *arg, int t, spate_error *err) {
+  join_run *r = arg;
+  int side = t < r->in[0]->n ? 0 : 1;
+  int i = side ? t - r->in[0]->n : t;
+  int rc = sp_join_exec_partial(r->op, side, r->in[side]->v[i], &r->x->ectx, r->partials[side][i], err);
+  sp_batch_free(r->in[side]->v[i]);
+  r->in[side]->v[i] = NULL;
+  return rc;
+}
+
+static int join_final_task_(void *arg, int p, spate_error *err) {
+  join_run *r = arg;
+  sp_batch **mine[2];
+  for (int s = 0; s < 2; s++) {
+    int n = r->in[s]->n;
+    mine[s] = r->scratch[s] + (size_t)p * (size_t)(n ? n : 1);
+    for (int i = 0; i < n; i++) mine[s][i] = r->partials[s][i][p];
+  }
+  return sp_join_exec_final(r->op, p, r->x->batch_id, mine[0], r->in[0]->n, mine[1], r->in[1]->n, &r->x->wm,
+                            &r->x->ectx, &r->results[p], err);
+}
+
+static int eval_join_(exec_ctx *x, const sp_node *n, plist *out, spate_error *err) {
+  sp_stateful *op = x->q->stateful;
+  if (!op || op->node != n || !op->join)
+    return spate_error_set(err, SPATE_ESTATE, "no execution state for join operator %d", n->op_id);
+  plist in[2] = {{0}, {0}};
+  int rc = eval_(x, n->child, &in[0], err);
+  if (!rc) rc = eval_(x, n->right, &in[1], err);
+  join_run r;
+  memset(&r, 0, sizeof r);
+  r.x = x;
+  r.op = op->join;
+  r.P = op->num_partitions;
+  for (int s = 0; s < 2 && !rc; s++) {
+    int ni = in[s].n;
+    r.in[s] = &in[s];
+    r.partials[s] = calloc((size_t)(ni ? ni : 1), sizeof *r.partials[s]);
+    r.scratch[s] = calloc((size_t)r.P * (size_t)(ni ? ni : 1), sizeof *r.scratch[s]);
+    if (!r.partials[s] || !r.scratch[s]) rc = oom_(err);
+    for (int i = 0; i < ni && !rc; i++)
+      if (!(r.partials[s][i] = calloc((size_t)r.P, sizeof **r.partials[s]))) rc = oom_(err);
+  }
+  if (!rc && !(r.results = calloc((size_t)r.P, sizeof *r.results))) rc = oom_(err);
+  if (!rc && in[0].n + in[1].n > 0)
+    rc = sp_pool_run(x->q->session->pool, in[0].n + in[1].n, join_partial_task_, &r, err);
+  if (!rc) rc = sp_pool_run(x->q->session->pool, r.P, join_final_task_, &r, err);
+  for (int p = 0; p < r.P && !rc; p++) {
+    rc = plist_push_(out, r.results[p]);
+    r.results[p] = NULL;
+    if (rc) oom_(err);
+  }
+  for (int s = 0; s < 2; s++) {
+    if (r.partials[s])
+      for (int i = 0; i < in[s].n; i++) {
+        if (!r.partials[s][i]) continue;
+        for (int p = 0; p < r.P; p++) sp_batch_free(r.partials[s][i][p]);
+        free(r.partials[s][i]);
+      }
+    free(r.partials[s]);
+    free(r.scratch[s]);
+    plist_release_(&in[s]);
+  }
+  if (r.results)
+    for (int p = 0; p < r.P; p++) sp_batch_free(r.results[p]);
+  free(r.results);
+  return rc;
+}
+
 /* ---- evaluation ---- */
 
 static int eval_(exec_ctx *x, const sp_node *n, plist *out, spate_error *err) {
@@ -279,6 +360,8 @@ static int eval_(exec_ctx *x, const sp_node *n, plist *out, spate_error *err) {
     case SP_NODE_AGGREGATE:
     case SP_NODE_DEDUPLICATE:
       return eval_stateful_(x, n, out, err);
+    case SP_NODE_JOIN:
+      return eval_join_(x, n, out, err);
     case SP_NODE_FILTER:
     case SP_NODE_PROJECT:
     case SP_NODE_TIME_WINDOW:

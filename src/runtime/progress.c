@@ -37,14 +37,17 @@ char *sp_progress_json(const sp_progress *p, bool pretty) {
   json_object_set_new(o, "numInputRows", json_integer(p->num_input_rows));
   set_num_(o, "inputRowsPerSecond", p->input_rows_per_second);
   set_num_(o, "processedRowsPerSecond", p->processed_rows_per_second);
+  /* durationMs: the phases this trigger ran, keys sorted as Spark's safeMapToJValue does. */
   json_t *d = json_object();
-  json_object_set_new(d, "addBatch", json_integer(p->d_add_batch));
-  json_object_set_new(d, "commitOffsets", json_integer(p->d_commit_offsets));
-  json_object_set_new(d, "getBatch", json_integer(p->d_get_batch));
+  if (!p->idle) {
+    json_object_set_new(d, "addBatch", json_integer(p->d_add_batch));
+    json_object_set_new(d, "commitOffsets", json_integer(p->d_commit_offsets));
+    json_object_set_new(d, "getBatch", json_integer(p->d_get_batch));
+  }
   json_object_set_new(d, "latestOffset", json_integer(p->d_latest_offset));
-  json_object_set_new(d, "queryPlanning", json_integer(p->d_query_planning));
+  if (!p->idle) json_object_set_new(d, "queryPlanning", json_integer(p->d_query_planning));
   json_object_set_new(d, "triggerExecution", json_integer(p->d_trigger_execution));
-  json_object_set_new(d, "walCommit", json_integer(p->d_wal_commit));
+  if (!p->idle) json_object_set_new(d, "walCommit", json_integer(p->d_wal_commit));
   json_object_set_new(o, "durationMs", d);
   if (p->has_watermark) {
     json_t *et = json_object();

@@ -1,6 +1,9 @@
 /*
  * progress.h - StreamingQueryProgress JSON (spark-semantics.md §9.1), keys in
- * Spark's order, built with jansson. One sp_progress per trigger that ran a batch.
+ * Spark's order, built with jansson. One sp_progress per trigger that ran a
+ * batch, plus one for an idle trigger at most every
+ * spark.sql.streaming.noDataProgressEventInterval (`idle`: durationMs then only
+ * holds the phases an idle trigger runs, latestOffset and triggerExecution).
  */
 #ifndef SPATE_RUNTIME_PROGRESS_H
 #define SPATE_RUNTIME_PROGRESS_H
@@ -16,6 +19,7 @@ typedef struct sp_progress {
   const char *id, *run_id, *name;
   int64_t timestamp_ms;        /* trigger start */
   int64_t batch_id;
+  bool idle;                   /* idle trigger: no batch ran */
   int64_t batch_duration_ms;
   int64_t num_input_rows;
   double input_rows_per_second;

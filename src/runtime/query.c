@@ -272,7 +272,8 @@ static int stateful_nodes_(const sp_node *n, const sp_node **out, int k, int cap
   if (!n) return k;
   k = stateful_nodes_(n->child, out, k, cap);
   k = stateful_nodes_(n->right, out, k, cap);
-  if ((n->kind == SP_NODE_AGGREGATE || n->kind == SP_NODE_DEDUPLICATE) && k < cap) out[k++] = n;
+  if ((n->kind == SP_NODE_AGGREGATE || n->kind == SP_NODE_DEDUPLICATE || n->kind == SP_NODE_JOIN) && k < cap)
+    out[k++] = n;
   return k;
 }
 

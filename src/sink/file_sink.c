@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include "checkpoint/checkpoint.h"
+#include "common/crash.h"
 #include "format/format.h"
 #include "runtime/pool.h"
 #include "sink/sink.h"
@@ -189,6 +190,10 @@ static int file_sink_open_(sp_sink *s, sp_type *schema, sp_output_mode mode, spa
   rc = sp_meta_log_init(&fi->log, dir, fi->compact_interval, err);
   free(dir);
   if (!rc) fi->log_open = true;
+  /* A damaged log must stop the query before any batch: appending to it would make
+   * earlier output unreadable or let the replay skip decision trust a torn entry. */
+  if (!rc && (rc = sp_meta_log_check(&fi->log, err)))
+    spate_error_prefix(err, "file sink %s: cannot use its _spark_metadata log", fi->out_dir);
   return rc;
 }
 
@@ -222,7 +227,7 @@ static int write_task_(void *vctx, int i, spate_error *err) {
     return oom_(err);
   }
   snprintf(path, n, "%s/part-%05d-%s.c000.%s", fi->out_dir, p, uuid, fi->csv ? "csv" : "json");
-  rc = sp_fs_write_atomic(path, data.data ? data.data : "", data.len, false, err);
+  rc = sp_fs_write_atomic_tagged(path, data.data ? data.data : "", data.len, false, "sink.data", err);
   sp_buf_free(&data);
   struct stat st;
   if (!rc && stat(path, &st) != 0) rc = spate_error_set(err, SPATE_EIO, "cannot stat %s: %s", path, strerror(errno));
@@ -277,7 +282,9 @@ static int file_sink_add_batch_(sp_sink *s, int64_t batch_id, const sp_batch *co
   write_ctx ctx = {fi, parts, idx, lines};
   rc = sp_pool_run(fi->pool, ntasks, write_task_, &ctx, err);
   if (!rc) {
+    SP_CRASH_POINT("sink.files.synced"); /* data files durable, log entry N not written */
     rc = sp_meta_log_add(&fi->log, batch_id, lines, ntasks, err);
+    if (!rc) SP_CRASH_POINT("sink.log.written"); /* log entry N durable, commits/N not written */
     if (rc == SPATE_EEXIST)
       spate_error_set(err, SPATE_EEXIST, "Race while writing batch %lld to %s/_spark_metadata", (long long)batch_id,
                       fi->out_dir);

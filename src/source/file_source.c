@@ -43,9 +43,13 @@
 #include "checkpoint/checkpoint.h"
 #include "format/format.h"
 #include "runtime/pool.h"
+#include "source/file_common.h"
 #include "source/source.h"
 
-typedef enum file_fmt { FMT_JSON, FMT_CSV, FMT_TEXT } file_fmt;
+typedef sp_file_fmt file_fmt;
+#define FMT_JSON SP_FILE_JSON
+#define FMT_CSV SP_FILE_CSV
+#define FMT_TEXT SP_FILE_TEXT
 typedef enum clean_mode { CLEAN_OFF, CLEAN_ARCHIVE, CLEAN_DELETE } clean_mode;
 
 /* One listed file. */
@@ -92,7 +96,7 @@ typedef struct file_impl {
   char *archive_dir;     /* absolute */
   /* format */
   sp_format_opts fopts;
-  char *corrupt_col, *ts_format, *date_format, *timezone, *null_value;
+  sp_file_format_strings fstrs; /* fopts points into these */
   /* schema: final = data fields + partition fields */
   sp_type *data_schema;  /* owned */
   bool *prune;           /* owned, per data field; NULL = read all (fopts.prune points here) */
@@ -272,13 +276,7 @@ static const char *file_key_(const file_impl *fi, const char *path) {
 /* ---------------------------------------------------------------------- */
 
 /* InMemoryFileIndex.shouldFilterOut (minus the parquet summary-file exception). */
-static bool hidden_name_(const char *name) {
-  size_t n = strlen(name);
-  if (name[0] == '.') return true;
-  if (name[0] == '_' && !strchr(name, '=')) return true;
-  if (n >= 10 && strcmp(name + n - 10, "._COPYING_") == 0) return true;
-  return false;
-}
+static bool hidden_name_(const char *name) { return sp_file_hidden_name(name); }
 
 static int64_t mtime_ms_(const struct stat *st) {
   return (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
@@ -650,14 +648,11 @@ static sp_vec *part_value_vec_(sp_type_id id, const char *v) {
       "maxCachedFiles", "discardCachedInputRatio", "cleanSource", "sourceArchiveDir", "modifiedBefore",          \
       "modifiedAfter"
 
-static const char *const json_options_[] = {COMMON_FILE_OPTIONS, "mode", "columnNameOfCorruptRecord",
-                                            "timestampFormat", "dateFormat", "multiLine", "timeZone", NULL};
+static const char *const json_options_[] = {COMMON_FILE_OPTIONS, SP_JSON_FORMAT_OPTIONS, NULL};
 /* inferSchema is accepted and ignored: the streaming schema comes from the user,
  * or (schemaInference) from the header names, all STRING, as Spark does without it. */
-static const char *const csv_options_[] = {COMMON_FILE_OPTIONS, "sep", "delimiter", "header", "quote", "escape",
-                                           "nullValue", "mode", "columnNameOfCorruptRecord", "inferSchema",
-                                           "timestampFormat", "dateFormat", "timeZone", NULL};
-static const char *const text_options_[] = {COMMON_FILE_OPTIONS, "wholetext", "lineSep", NULL};
+static const char *const csv_options_[] = {COMMON_FILE_OPTIONS, SP_CSV_FORMAT_OPTIONS, NULL};
+static const char *const text_options_[] = {COMMON_FILE_OPTIONS, SP_TEXT_FORMAT_OPTIONS, NULL};
 
 static int file_bool_opt_(const sp_source_spec *spec, const char *name, bool def, bool *out, spate_error *err) {
   const char *v = sp_source_spec_option(spec, name);
@@ -670,20 +665,6 @@ static int file_bool_opt_(const sp_source_spec *spec, const char *name, bool def
   else
     return spate_error_set(err, SPATE_EINVAL, "Invalid value '%s' for option '%s', must be 'true' or 'false'", v,
                            name);
-  return 0;
-}
-
-/* CSVOptions/JSONOptions boolean parameters. */
-static int format_bool_opt_(const sp_source_spec *spec, const char *name, bool def, bool *out, spate_error *err) {
-  const char *v = sp_source_spec_option(spec, name);
-  *out = def;
-  if (!v) return 0;
-  if (strcasecmp(v, "true") == 0)
-    *out = true;
-  else if (strcasecmp(v, "false") == 0)
-    *out = false;
-  else
-    return spate_error_set(err, SPATE_EINVAL, "%s flag can be true or false", name);
   return 0;
 }
 
@@ -726,32 +707,6 @@ static int positive_opt_(const sp_source_spec *spec, const char *name, int64_t m
   return 0;
 }
 
-static int char_opt_(const sp_source_spec *spec, const char *name, char def, char *out, spate_error *err) {
-  const char *v = sp_source_spec_option(spec, name);
-  *out = def;
-  if (!v) return 0;
-  if (strcmp(v, "\\t") == 0) {
-    *out = '\t';
-    return 0;
-  }
-  if (v[0] == '\0' && strcmp(name, "sep") != 0 && strcmp(name, "delimiter") != 0) {
-    *out = '\0'; /* quote/escape "" turns the feature off (Spark uses \u0000) */
-    return 0;
-  }
-  if (strlen(v) != 1)
-    return spate_error_set(err, SPATE_EUNSUPPORTED, "Option '%s' must be a single character, got '%s'", name, v);
-  *out = v[0];
-  return 0;
-}
-
-static int dup_opt_(const sp_source_spec *spec, const char *name, char **out, spate_error *err) {
-  const char *v = sp_source_spec_option(spec, name);
-  *out = NULL;
-  if (!v) return 0;
-  *out = strdup(v);
-  return *out ? 0 : oom_(err);
-}
-
 /* Spark's SourceFileArchiver check: the archive dir must not match the source
  * pattern on the first min(depth) components. */
 static bool archive_matches_source_(const char *src, const char *arch) {
@@ -780,48 +735,9 @@ static bool archive_matches_source_(const char *src, const char *arch) {
 /* schema                                                                 */
 /* ---------------------------------------------------------------------- */
 
-/* Read a whole file into a buffer with 64 zero bytes of padding. */
+/* Read a whole file into a buffer with zero padding (file_common.c). */
 static int read_file_padded_(const char *path, char **data, size_t *len, spate_error *err) {
-  *data = NULL;
-  *len = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return spate_error_set(err, SPATE_EIO, "cannot read %s: %s", path, strerror(errno));
-  struct stat st;
-  size_t cap = (fstat(fd, &st) == 0 && st.st_size > 0) ? (size_t)st.st_size : 4096;
-  char *buf = malloc(cap + 65);
-  if (!buf) {
-    close(fd);
-    return oom_(err);
-  }
-  size_t n = 0;
-  for (;;) {
-    if (n == cap) {
-      size_t ncap = cap * 2;
-      char *nb = realloc(buf, ncap + 65);
-      if (!nb) {
-        free(buf);
-        close(fd);
-        return oom_(err);
-      }
-      buf = nb;
-      cap = ncap;
-    }
-    ssize_t r = read(fd, buf + n, cap - n);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      free(buf);
-      close(fd);
-      return spate_error_set(err, SPATE_EIO, "cannot read %s: %s", path, strerror(e));
-    }
-    if (r == 0) break;
-    n += (size_t)r;
-  }
-  close(fd);
-  memset(buf + n, 0, 65);
-  *data = buf;
-  *len = n;
-  return 0;
+  return sp_read_file_padded(path, data, len, err);
 }
 
 static const char *fmt_upper_(file_fmt f) { return f == FMT_JSON ? "JSON" : f == FMT_CSV ? "CSV" : "Text"; }
@@ -974,11 +890,7 @@ static void file_close_(sp_source *s) {
   free(fi->path_opt);
   free(fi->base);
   free(fi->archive_dir);
-  free(fi->corrupt_col);
-  free(fi->ts_format);
-  free(fi->date_format);
-  free(fi->timezone);
-  free(fi->null_value);
+  sp_file_format_strings_release(&fi->fstrs);
   sp_type_unref(fi->data_schema);
   for (int k = 0; k < fi->npart; k++) free(fi->part_names ? fi->part_names[k] : NULL);
   free(fi->part_names);
@@ -1056,50 +968,7 @@ static int file_create_(const sp_source_spec *spec, sp_source *s, file_fmt fmt, 
                              "source pattern in depth, where the depth is minimum of depth on both paths.");
   }
   /* format options */
-  sp_format_opts_default(&fi->fopts);
-  const char *mode = sp_source_spec_option(spec, "mode");
-  if (mode) {
-    int m = sp_parse_mode_from_string(mode);
-    fi->fopts.mode = m < 0 ? SP_MODE_PERMISSIVE : (sp_parse_mode)m; /* Spark warns and uses PERMISSIVE */
-  }
-  if ((rc = dup_opt_(spec, "columnNameOfCorruptRecord", &fi->corrupt_col, err))) return rc;
-  if ((rc = dup_opt_(spec, "timestampFormat", &fi->ts_format, err))) return rc;
-  if ((rc = dup_opt_(spec, "dateFormat", &fi->date_format, err))) return rc;
-  if ((rc = dup_opt_(spec, "timeZone", &fi->timezone, err))) return rc;
-  if (!fi->timezone) {
-    const char *tz = sp_conf_get(spec->conf, "spark.sql.session.timeZone");
-    if (tz && !(fi->timezone = strdup(tz))) return oom_(err);
-  }
-  if (fi->corrupt_col) fi->fopts.corrupt_record_column = fi->corrupt_col;
-  if (fi->ts_format) fi->fopts.timestamp_format = fi->ts_format;
-  if (fi->date_format) fi->fopts.date_format = fi->date_format;
-  if (fi->timezone) fi->fopts.timezone = fi->timezone;
-  if (fmt == FMT_JSON) {
-    bool multi;
-    if ((rc = format_bool_opt_(spec, "multiLine", false, &multi, err))) return rc;
-    if (multi)
-      return spate_error_set(err, SPATE_EUNSUPPORTED,
-                             "multiLine=true is not supported by spate's json source yet (one JSON object per line)");
-  } else if (fmt == FMT_CSV) {
-    char sep;
-    if ((rc = char_opt_(spec, "delimiter", ',', &sep, err))) return rc;
-    if (sp_source_spec_option(spec, "sep") && (rc = char_opt_(spec, "sep", ',', &sep, err))) return rc;
-    fi->fopts.sep = sep;
-    if ((rc = char_opt_(spec, "quote", '"', &fi->fopts.quote, err))) return rc;
-    if ((rc = char_opt_(spec, "escape", '\\', &fi->fopts.escape, err))) return rc;
-    if ((rc = format_bool_opt_(spec, "header", false, &fi->fopts.header, err))) return rc;
-    bool ignored;
-    if ((rc = format_bool_opt_(spec, "inferSchema", false, &ignored, err))) return rc;
-    if ((rc = dup_opt_(spec, "nullValue", &fi->null_value, err))) return rc;
-    if (fi->null_value) fi->fopts.null_value = fi->null_value;
-  } else {
-    bool whole;
-    if ((rc = format_bool_opt_(spec, "wholetext", false, &whole, err))) return rc;
-    if (whole) return spate_error_set(err, SPATE_EUNSUPPORTED, "wholetext=true is not supported by spate's text source");
-    const char *sep = sp_source_spec_option(spec, "lineSep");
-    if (sep && strcmp(sep, "\n") != 0 && strcmp(sep, "\\n") != 0)
-      return spate_error_set(err, SPATE_EUNSUPPORTED, "lineSep other than \\n is not supported by spate's text source");
-  }
+  if ((rc = sp_file_format_options(spec, fmt, &fi->fopts, &fi->fstrs, err))) return rc;
   /* schema */
   file_list files = {0};
   bool infer = false;
@@ -1148,7 +1017,7 @@ static int file_create_(const sp_source_spec *spec, sp_source *s, file_fmt fmt, 
                            sp_type_id_name(fi->data_schema->fields[0].type->id));
   }
   if (fmt != FMT_TEXT) {
-    const char *cc = fi->corrupt_col ? fi->corrupt_col : "_corrupt_record";
+    const char *cc = fi->fstrs.corrupt_col ? fi->fstrs.corrupt_col : "_corrupt_record";
     int cidx = sp_type_field_index(fi->data_schema, cc);
     if (cidx >= 0 && fi->data_schema->fields[cidx].type->id != SP_STRING)
       return spate_error_set(err, SPATE_EANALYSIS, "The field for corrupt records must be string type and nullable");

@@ -165,6 +165,7 @@ typedef struct sp_ast_stmt {
   sp_ast_option *options;
   int noptions;
   sp_type *schema;          /* SOURCE_VIEW optional user schema (STRUCT), else NULL */
+  bool is_static;           /* CREATE TEMPORARY TABLE ... USING: a static (batch) table, not a stream */
   char *watermark_col;      /* WATERMARK <col> DELAY OF '<interval>' */
   char *watermark_delay;    /* interval string as written, e.g. "30 minutes" */
   int64_t watermark_delay_us;

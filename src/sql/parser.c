@@ -1584,6 +1584,18 @@ static int parse_statement_(sp_parser *p, sp_ast_stmt *st) {
   t = sp_p_peek(p, 0);
   if (sp_tok_is_kw(t, p->text, "TEMPORARY") || sp_tok_is_kw(t, p->text, "TEMP")) {
     sp_p_advance(p);
+    if (sp_p_is_kw(p, 0, "TABLE")) {
+      /* A static (batch) table: spark.read...; joined with streams, read every batch. */
+      const sp_token *tt = sp_p_peek(p, 0);
+      sp_p_advance(p);
+      st->is_static = true;
+      int rc = parse_view_(p, st);
+      if (rc) return rc;
+      if (st->kind != SP_STMT_SOURCE_VIEW)
+        return sp_p_fail(p, tt->pos, "CREATE TEMPORARY TABLE needs USING <format>; use a VIEW for AS <query>");
+      if (st->watermark_col) return sp_p_fail(p, tt->pos, "a static table cannot have a WATERMARK");
+      return 0;
+    }
     if (!sp_p_expect_kw(p, "VIEW")) return p->rc;
     return parse_view_(p, st);
   }

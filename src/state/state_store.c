@@ -41,6 +41,7 @@
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/ckpt_internal.h"
 #include "common/buf.h"
+#include "common/crash.h"
 
 #define HASH_SEED 0x5350415445ull /* decorrelates from the shuffle's key hash */
 #define CHUNK_MIN 4096u
@@ -685,7 +686,7 @@ static int write_snapshot_(sp_state_store *s, int64_t v) {
   int rc = sp_buf_check(&b);
   char *p = rc ? NULL : file_path_(s->dir, v, "snapshot");
   if (!rc && !p) rc = SPATE_ENOMEM;
-  if (!rc) rc = sp_fs_write_atomic(p, b.data, b.len, true, NULL);
+  if (!rc) rc = sp_fs_write_atomic_tagged(p, b.data, b.len, true, "state.snapshot", NULL);
   free(p);
   sp_buf_free(&b);
   return rc;
@@ -713,7 +714,7 @@ int sp_state_store_commit(sp_state_store *s, spate_error *err) {
   }
   /* A snapshot left by an earlier run of this version may differ: drop it first. */
   if ((rc = sp_fs_remove(snap, err))) goto done;
-  if ((rc = sp_fs_write_atomic(delta, b.data, b.len, true, err))) {
+  if ((rc = sp_fs_write_atomic_tagged(delta, b.data, b.len, true, "state.delta", err))) {
     spate_error_prefix(err, "state store %s: cannot commit version %lld", s->dir, (long long)nv);
     goto done;
   }
@@ -761,6 +762,7 @@ int sp_state_store_maintain(sp_state_store *s, spate_error *err) {
     rc = sp_fs_remove(p, err);
     free(p);
     removed = true;
+    SP_CRASH_POINT("state.maintain.mid"); /* some obsolete state files gone, others not */
   }
   closedir(d);
   if (!rc && removed) rc = sp_fs_sync_dir(s->dir, err);

@@ -169,7 +169,7 @@ static __attribute__((unused)) int t_bind(t_env *env, const char *text, sp_ast_s
   spate_error_clear(&env->err);
   int rc = sp_parse_expr(*holder, text, &ast, &env->err);
   if (rc) return rc;
-  sp_bind_ctx bc = {env->schema, text, env->allow_agg, env->allow_gen, env->tz};
+  sp_bind_ctx bc = {env->schema, text, env->allow_agg, env->allow_gen, env->tz, NULL};
   rc = sp_expr_bind(&bc, ast, e, &env->err);
   if (!rc) sp_type_to_string((*e)->type, env->type, sizeof env->type);
   return rc;

@@ -123,7 +123,7 @@ static void test_big_vectors_and_scalar_shapes(void **state) {
     sp_ast_script *h = sp_ast_script_new();
     sp_ast_expr *ast;
     assert_int_equal(sp_parse_expr(h, exprs[k], &ast, &env->err), 0);
-    sp_bind_ctx bc = {sch, exprs[k], false, false, "UTC"};
+    sp_bind_ctx bc = {sch, exprs[k], false, false, "UTC", NULL};
     sp_expr *e;
     assert_int_equal(sp_expr_bind(&bc, ast, &e, &env->err), 0);
     sp_value_ref r;

@@ -229,7 +229,7 @@ static void test_struct_path_borrowed(void **state) {
   sp_ast_script *h = sp_ast_script_new();
   sp_ast_expr *ast;
   assert_int_equal(sp_parse_expr(h, text, &ast, &env->err), 0);
-  sp_bind_ctx bc = {sch, text, false, false, "UTC"};
+  sp_bind_ctx bc = {sch, text, false, false, "UTC", NULL};
   sp_expr *e;
   assert_int_equal(sp_expr_bind(&bc, ast, &e, &env->err), 0);
   char name[64];

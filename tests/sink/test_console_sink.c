@@ -166,7 +166,7 @@ static void test_options_and_registry(void **state) {
   assert_int_equal(sp_sink_create(&spec, &s, &err), SPATE_ENOTFOUND);
   assert_string_equal(err.message,
                       "Failed to find data source: parquet. Available streaming sinks: console, csv, foreachBatch, "
-                      "json, kafka, memory, noop");
+                      "json, kafka, memory, noop, sqlite");
   assert_null(s);
   assert_string_equal(sp_output_mode_name(SP_MODE_APPEND), "Append");
   assert_string_equal(sp_output_mode_name(SP_MODE_UPDATE), "Update");
