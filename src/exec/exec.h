@@ -86,6 +86,17 @@ int sp_join_exec_final(sp_join_exec *ex, int p, int64_t batch_id, sp_batch *cons
                        sp_batch **out, spate_error *err);
 void sp_join_exec_metrics(const sp_join_exec *ex, sp_state_metrics *m);
 
+/* ---- stream-static join (op_hash_join.c) ---- */
+typedef struct sp_hash_join sp_hash_join;
+/* Hash table over the static side's join keys of JOIN node n (n->join_static != 0).
+ * static_rows is borrowed and must outlive the table. Immutable once built. */
+int sp_hash_join_build(const sp_node *n, sp_batch *static_rows, const sp_eval_ctx *ctx, sp_hash_join **out,
+                       spate_error *err);
+/* Join one stream partition (any thread): *out has the node's schema. */
+int sp_hash_join_probe(const sp_hash_join *hj, const sp_batch *in, const sp_eval_ctx *ctx, sp_batch **out,
+                       spate_error *err);
+void sp_hash_join_free(sp_hash_join *hj);
+
 /* ---- the stateful operator of a query (a seam for joins and more operators) ---- */
 typedef struct sp_stateful {
   const sp_node *node;        /* AGGREGATE or DEDUPLICATE */

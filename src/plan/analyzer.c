@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "plan/plan.h"
+#include "source/static_table.h"
 #include "sql/parser.h"
 
 typedef struct actx {
@@ -32,6 +33,8 @@ typedef struct actx {
   const char ***qual_arrays;
   int nqual_arrays;
 } actx;
+
+static const char *sp_static_table_name_(const sp_plan *p, int i) { return p->static_names[i]; }
 
 static sp_node *node_new_(sp_node_kind kind, sp_node *child) {
   sp_node *n = calloc(1, sizeof *n);
@@ -75,6 +78,13 @@ void sp_plan_free(sp_plan *p) {
   node_free_(p->root);
   for (int i = 0; i < p->nsources; i++) sp_source_free(p->sources[i]);
   free(p->sources);
+  for (int i = 0; i < p->nstatics; i++) {
+    sp_static_table_free(p->statics[i]);
+    free(p->static_names[i]);
+  }
+  free(p->statics);
+  free(p->static_names);
+  free(p->static_cache);
   free(p);
 }
 
@@ -160,6 +170,63 @@ static int add_watermark_(actx *a, sp_node **node, const sp_ast_stmt *stmt, cons
   return 0;
 }
 
+/* A static table (CREATE TEMPORARY TABLE ... USING): a STATIC_SCAN of plan->statics[i],
+ * one table per name. Option `cache 'true'` (spate's) reads it once per query run
+ * instead of every batch (Spark re-reads it every batch). */
+static int static_scan_(actx *a, const sp_view *v, sp_node **out, spate_error *err) {
+  const sp_ast_stmt *st = v->stmt;
+  int idx = -1;
+  for (int i = 0; i < a->plan->nstatics; i++)
+    if (strcasecmp(sp_static_table_name_(a->plan, i), v->name) == 0) idx = i;
+  bool cache = false;
+  if (idx < 0) {
+    const char **keys = calloc((size_t)st->noptions + 1, sizeof *keys);
+    const char **vals = calloc((size_t)st->noptions + 1, sizeof *vals);
+    sp_static_table **ts = realloc(a->plan->statics, (size_t)(a->plan->nstatics + 1) * sizeof *ts);
+    if (ts) a->plan->statics = ts;
+    char **names = realloc(a->plan->static_names, (size_t)(a->plan->nstatics + 1) * sizeof *names);
+    if (names) a->plan->static_names = names;
+    bool *caches = realloc(a->plan->static_cache, (size_t)(a->plan->nstatics + 1) * sizeof *caches);
+    if (caches) a->plan->static_cache = caches;
+    char *nm = strdup(v->name);
+    if (!keys || !vals || !ts || !names || !caches || !nm) {
+      free(keys);
+      free(vals);
+      free(nm);
+      return oom_(err);
+    }
+    int nopt = 0;
+    for (int i = 0; i < st->noptions; i++) {
+      if (!strcasecmp(st->options[i].key, "cache")) {
+        cache = !strcasecmp(st->options[i].value, "true");
+        continue;
+      }
+      keys[nopt] = st->options[i].key;
+      vals[nopt++] = st->options[i].value;
+    }
+    sp_source_spec spec = {st->format, nopt, keys, vals, st->schema, a->opts->conf};
+    sp_static_table *t = NULL;
+    int rc = sp_static_table_create(&spec, &t, err);
+    free(keys);
+    free(vals);
+    if (rc) {
+      free(nm);
+      spate_error_prefix(err, "table `%s`", v->name);
+      return rc;
+    }
+    idx = a->plan->nstatics++;
+    a->plan->statics[idx] = t;
+    a->plan->static_names[idx] = nm;
+    a->plan->static_cache[idx] = cache;
+  }
+  sp_node *n = node_new_(SP_NODE_STATIC_SCAN, NULL);
+  if (!n) return oom_(err);
+  n->source = idx;
+  n->schema = sp_type_ref(sp_static_table_schema(a->plan->statics[idx]));
+  *out = n;
+  return 0;
+}
+
 static int analyze_view_(actx *a, const char *name, int pos, const char *text, sp_node **out, spate_error *err) {
   const sp_view *v = sp_catalog_find(a->opts->catalog, name);
   if (!v)
@@ -169,6 +236,7 @@ static int analyze_view_(actx *a, const char *name, int pos, const char *text, s
     return sp_sql_error_at(err, SPATE_EANALYSIS, text, pos, "view `%s` is defined recursively", name);
   const sp_ast_stmt *st = v->stmt;
   sp_node *n = NULL;
+  if (st->kind == SP_STMT_SOURCE_VIEW && st->is_static) return static_scan_(a, v, out, err);
   if (st->kind == SP_STMT_SOURCE_VIEW) {
     int idx = -1;
     for (int i = 0; i < a->plan->nsources; i++)
@@ -374,9 +442,13 @@ static int analyze_join_(actx *a, const sp_ast_from *f, const char *text, sp_nod
   j->pos = f->pos;
   j->join_type = f->join_type;
   j->join_ltime = j->join_rtime = -1;
+  bool ls = has_stream_(left), rs = has_stream_(right);
+  j->join_static = ls && !rs ? 1 : !ls && rs ? 2 : 0;
+  bool semi = f->join_type == SP_JOIN_LEFT_SEMI || f->join_type == SP_JOIN_LEFT_ANTI;
   int nl = left->schema->nfields, nr = right->schema->nfields;
   sp_type *st = sp_type_struct_new(nl + nr);
   const char **quals = calloc((size_t)(nl + nr) + 4, sizeof *quals);
+  sp_type *semi_st = semi ? sp_type_ref(left->schema) : NULL;
   if (!st || !quals) {
     sp_type_unref(st);
     free(quals);
@@ -394,18 +466,29 @@ static int analyze_join_(actx *a, const sp_ast_from *f, const char *text, sp_nod
   j->schema = st;
   fill_quals_(f, j, quals);
   const char *tz = sp_conf_get(a->opts->conf, "spark.sql.session.timeZone");
-  if (!has_stream_(left) || !has_stream_(right)) {
+  const char *jt = join_type_name_(f->join_type);
+  if (!ls && !rs) {
     rc = sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, f->pos,
-                         "joins with a static table are not supported yet (both sides of this join must be streams "
-                         "or one side a static table)");
-  } else if (f->join_type != SP_JOIN_INNER && f->join_type != SP_JOIN_LEFT && f->join_type != SP_JOIN_RIGHT &&
-             f->join_type != SP_JOIN_FULL) {
+                         "a join of two static tables is a batch join; one side must be a stream");
+  } else if (j->join_static == 1 && (f->join_type == SP_JOIN_RIGHT || f->join_type == SP_JOIN_FULL)) {
+    rc = sp_sql_error_at(err, SPATE_EANALYSIS, text, f->pos,
+                         "%s join with a streaming DataFrame/Dataset on the left and a static DataFrame/DataSet on "
+                         "the right not supported",
+                         jt);
+  } else if (j->join_static == 2 && f->join_type != SP_JOIN_INNER && f->join_type != SP_JOIN_RIGHT) {
+    rc = sp_sql_error_at(err, SPATE_EANALYSIS, text, f->pos,
+                         "%s join with a streaming DataFrame/Dataset on the right and a static DataFrame/Dataset on "
+                         "the left is not supported",
+                         jt);
+  } else if (f->join_type == SP_JOIN_CROSS || (j->join_static == 0 && f->join_type != SP_JOIN_INNER &&
+                                               f->join_type != SP_JOIN_LEFT && f->join_type != SP_JOIN_RIGHT &&
+                                               f->join_type != SP_JOIN_FULL)) {
     rc = sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, f->pos,
                          "Stream-stream %s join is not supported yet (inner, left/right/full outer are)",
                          join_type_name_(f->join_type));
   } else if (!f->on) {
     rc = sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, f->pos,
-                         "a stream-stream join needs an ON condition with an equality between the two sides");
+                         "a join needs an ON condition with an equality between the two sides");
   }
   if (!rc) {
     sp_bind_ctx bc = {st, text, false, false, tz, quals};
@@ -419,7 +502,19 @@ static int analyze_join_(actx *a, const sp_ast_from *f, const char *text, sp_nod
     rc = join_keys_(f->on, &lc, &rcx, j, err);
     if (!rc && j->njkeys == 0)
       rc = sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, f->on->pos,
-                           "a stream-stream join needs an equality between a column of each side (join keys)");
+                           "a join needs an equality between a column of each side (join keys)");
+  }
+  if (!rc && j->join_static) {
+    /* Stream-static: a stateless hash join against the static side, built per batch. */
+    if (semi) {
+      sp_type_unref(j->schema);
+      j->schema = semi_st;
+      semi_st = NULL;
+    }
+    free(quals);
+    sp_type_unref(semi_st);
+    *out = j;
+    return 0;
   }
   if (!rc) {
     time_bounds_(j->join_cond, j, nl);
@@ -448,6 +543,7 @@ static int analyze_join_(actx *a, const sp_ast_from *f, const char *text, sp_nod
                            join_type_name_(f->join_type));
   }
   free(quals);
+  sp_type_unref(semi_st);
   if (rc) {
     node_free_(j);
     return rc;
@@ -1332,9 +1428,20 @@ static void explain_node_(const sp_plan *p, const sp_node *n, int depth, sp_buf 
     case SP_NODE_UNION:
       sp_buf_puts(out, "Union\n");
       break;
+    case SP_NODE_STATIC_SCAN: {
+      char types[1024];
+      sp_type_to_string(n->schema, types, sizeof types);
+      sp_buf_printf(out, "StaticRelation %s%s, %s\n", sp_static_table_description(p->statics[n->source]),
+                    p->static_cache[n->source] ? " (cached)" : "", types);
+      break;
+    }
     case SP_NODE_JOIN: {
-      sp_buf_printf(out, "StreamingSymmetricHashJoin [stateful operator %d] %s, keys=[", n->op_id,
-                    join_type_name_(n->join_type));
+      if (n->join_static)
+        sp_buf_printf(out, "BroadcastHashJoin (stream-static, static %s) %s, keys=[",
+                      n->join_static == 1 ? "right" : "left", join_type_name_(n->join_type));
+      else
+        sp_buf_printf(out, "StreamingSymmetricHashJoin [stateful operator %d] %s, keys=[", n->op_id,
+                      join_type_name_(n->join_type));
       explain_list_(n->jkeys_l, n->njkeys, n->child->schema, NULL, out);
       sp_buf_puts(out, "] = [");
       explain_list_(n->jkeys_r, n->njkeys, n->right->schema, NULL, out);

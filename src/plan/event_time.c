@@ -23,6 +23,7 @@ static void lineage_(sp_node *n) {
   n->et_window = false;
   switch (n->kind) {
     case SP_NODE_SCAN:
+    case SP_NODE_STATIC_SCAN:
       break;
     case SP_NODE_WATERMARK:
       n->et_col = n->wm_column;

@@ -54,7 +54,9 @@ typedef enum sp_node_kind {
   SP_NODE_TIME_WINDOW,
   SP_NODE_DEDUPLICATE,
   SP_NODE_UNION,          /* UNION ALL of child and right (same schema) */
-  SP_NODE_JOIN,           /* child JOIN right (stream-stream: symmetric hash join with state) */
+  SP_NODE_JOIN,           /* child JOIN right (stream-stream: symmetric hash join with state;
+                             stream-static: hash join against the static side, stateless) */
+  SP_NODE_STATIC_SCAN,    /* a static table (plan->statics[source]), read every batch or cached */
 } sp_node_kind;
 
 typedef struct sp_node sp_node;
@@ -111,6 +113,7 @@ struct sp_node {
   int join_ltime, join_rtime;
   bool join_has_lo, join_has_hi;
   int64_t join_lo_us, join_hi_us;
+  int join_static;        /* 0: stream-stream; 1: the right input is static; 2: the left one is */
   /* Event-time lineage (set by sp_analyze for every node): the output column that
    * carries the watermarked event time, or -1; et_window: that column is a window
    * STRUCT and its `end` is the time compared with the watermark. For AGGREGATE,
@@ -126,6 +129,11 @@ typedef struct sp_plan {
   bool has_aggregate;
   bool has_watermark;
   bool has_join;          /* a stream-stream join (Append mode only) */
+  /* Static tables (CREATE TEMPORARY TABLE), owned: read by STATIC_SCAN nodes. */
+  struct sp_static_table **statics;
+  char **static_names;
+  bool *static_cache;     /* read once per query run (option cache 'true') */
+  int nstatics;
   int nstateful;          /* number of stateful operators */
 } sp_plan;
 

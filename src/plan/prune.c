@@ -27,6 +27,7 @@ static void mark_expr_(const sp_expr *e, bool *req, int n) {
 static int prune_node_(sp_plan *p, const sp_node *node, const bool *need, bool **source_req) {
   const sp_type *out = node->schema;
   int nout = out ? out->nfields : 0;
+  if (node->kind == SP_NODE_STATIC_SCAN) return 0; /* static tables read all columns */
   if (node->kind == SP_NODE_SCAN) {
     bool *r = source_req[node->source];
     for (int i = 0; i < nout; i++)
@@ -40,7 +41,7 @@ static int prune_node_(sp_plan *p, const sp_node *node, const bool *need, bool *
     int nl = nin, nr = node->right->schema->nfields;
     bool *req = calloc((size_t)(nl + nr) + 1, sizeof *req);
     if (!req) return SPATE_ENOMEM;
-    for (int i = 0; i < nl + nr; i++) req[i] = !need || need[i];
+    for (int i = 0; i < nl + nr; i++) req[i] = !need || (i < nout && need[i]);
     mark_expr_(node->join_cond, req, nl + nr);
     for (int k = 0; k < node->njkeys; k++) {
       mark_expr_(node->jkeys_l[k], req, nl);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "runtime/runtime.h"
+#include "source/static_table.h"
 
 typedef struct plist {
   sp_batch **v;
@@ -58,6 +59,7 @@ typedef struct exec_ctx {
   sp_batch_stats *st;
   const sp_node *wm_nodes[SP_MAX_WATERMARKS];
   int nwm;
+  int *scan_uses;        /* per source: SCAN nodes still to read it (a view used twice) */
 } exec_ctx;
 
 static int oom_(spate_error *err) { return spate_error_set(err, SPATE_ENOMEM, "out of memory"); }
@@ -324,18 +326,84 @@ static int eval_join_(exec_ctx *x, const sp_node *n, plist *out, spate_error *er
   return rc;
 }
 
+/* ---- stream-static join ---- */
+
+/* The rows of static table i for this batch: read now, or the query run's cached copy. */
+static int static_rows_(exec_ctx *x, int i, sp_batch **rows, bool *owned, spate_error *err) {
+  spate_query *q = x->q;
+  if (q->plan->static_cache[i] && q->static_rows && q->static_rows[i]) {
+    *rows = q->static_rows[i];
+    *owned = false;
+    return 0;
+  }
+  int rc = sp_static_table_read(q->plan->statics[i], rows, err);
+  if (rc) return rc;
+  *owned = true;
+  if (q->plan->static_cache[i] && q->static_rows) {
+    q->static_rows[i] = *rows;
+    *owned = false;
+  }
+  return 0;
+}
+
+typedef struct probe_run {
+  exec_ctx *x;
+  const sp_hash_join *hj;
+  plist *in;
+} probe_run;
+
+static int probe_task_(void *arg, int i, spate_error *err) {
+  probe_run *r = arg;
+  sp_batch *o = NULL;
+  int rc = sp_hash_join_probe(r->hj, r->in->v[i], &r->x->ectx, &o, err);
+  if (rc) return rc;
+  sp_batch_free(r->in->v[i]);
+  r->in->v[i] = o;
+  return 0;
+}
+
+static int eval_static_join_(exec_ctx *x, const sp_node *n, plist *out, spate_error *err) {
+  const sp_node *snode = n->join_static == 1 ? n->right : n->child;
+  const sp_node *qnode = n->join_static == 1 ? n->child : n->right;
+  if (snode->kind != SP_NODE_STATIC_SCAN)
+    return spate_error_set(err, SPATE_EUNSUPPORTED, "the static side of a join must be a static table");
+  sp_batch *rows = NULL;
+  bool owned = false;
+  int rc = static_rows_(x, snode->source, &rows, &owned, err);
+  if (rc) return rc;
+  sp_hash_join *hj = NULL;
+  rc = sp_hash_join_build(n, rows, &x->ectx, &hj, err);
+  if (!rc) rc = eval_(x, qnode, out, err);
+  probe_run r = {x, hj, out};
+  if (!rc && out->n) rc = sp_pool_run(x->q->session->pool, out->n, probe_task_, &r, err);
+  sp_hash_join_free(hj);
+  if (owned) sp_batch_free(rows);
+  return rc;
+}
+
 /* ---- evaluation ---- */
 
 static int eval_(exec_ctx *x, const sp_node *n, plist *out, spate_error *err) {
   switch (n->kind) {
     case SP_NODE_SCAN: {
       sp_batch_list *l = &x->inputs[n->source];
+      bool last = --x->scan_uses[n->source] <= 0;
       for (int i = 0; i < l->n; i++) {
-        int rc = plist_push_(out, l->items[i]);
-        l->items[i] = NULL;
-        if (rc) return oom_(err);
+        /* The last reader takes the partitions; earlier ones (self-union, self-join) copy. */
+        sp_batch *b = l->items[i];
+        if (!last) {
+          int32_t *idx = malloc((size_t)(b->nrows ? b->nrows : 1) * sizeof *idx);
+          if (!idx) return oom_(err);
+          for (int64_t r = 0; r < b->nrows; r++) idx[r] = (int32_t)r;
+          b = sp_batch_take(b, idx, b->nrows);
+          free(idx);
+          if (!b) return oom_(err);
+        } else {
+          l->items[i] = NULL;
+        }
+        if (plist_push_(out, b)) return oom_(err);
       }
-      l->n = 0;
+      if (last) l->n = 0;
       /* No rows this batch: one empty partition still carries the schema. */
       if (out->n == 0) {
         sp_batch *e = sp_batch_new(n->schema, 0);
@@ -361,7 +429,9 @@ static int eval_(exec_ctx *x, const sp_node *n, plist *out, spate_error *err) {
     case SP_NODE_DEDUPLICATE:
       return eval_stateful_(x, n, out, err);
     case SP_NODE_JOIN:
-      return eval_join_(x, n, out, err);
+      return n->join_static ? eval_static_join_(x, n, out, err) : eval_join_(x, n, out, err);
+    case SP_NODE_STATIC_SCAN:
+      return spate_error_set(err, SPATE_EUNSUPPORTED, "a static table can only be joined with a stream");
     case SP_NODE_FILTER:
     case SP_NODE_PROJECT:
     case SP_NODE_TIME_WINDOW:
@@ -369,6 +439,13 @@ static int eval_(exec_ctx *x, const sp_node *n, plist *out, spate_error *err) {
       return eval_segment_(x, n, out, err);
   }
   return spate_error_set(err, SPATE_EUNSUPPORTED, "plan node kind %d cannot be executed", (int)n->kind);
+}
+
+static void count_scans_(exec_ctx *x, const sp_node *n) {
+  if (!n) return;
+  if (n->kind == SP_NODE_SCAN) x->scan_uses[n->source]++;
+  count_scans_(x, n->child);
+  count_scans_(x, n->right);
 }
 
 static void collect_wm_nodes_(exec_ctx *x, const sp_node *n) {
@@ -401,7 +478,13 @@ int sp_execute_batch(spate_query *q, int64_t batch_id, int64_t batch_ts_ms, cons
   st->nwm = x.nwm;
   int ns = q->plan->nsources;
   x.inputs = calloc((size_t)ns + 1, sizeof *x.inputs);
-  if (!x.inputs) return oom_(err);
+  x.scan_uses = calloc((size_t)ns + 1, sizeof *x.scan_uses);
+  if (!x.inputs || !x.scan_uses) {
+    free(x.inputs);
+    free(x.scan_uses);
+    return oom_(err);
+  }
+  count_scans_(&x, q->plan->root);
   /* getBatch: rows (start, end] of every source with new data. */
   int64_t t0 = sp_mono_ms();
   int rc = 0;
@@ -442,5 +525,6 @@ int sp_execute_batch(spate_query *q, int64_t batch_id, int64_t batch_ts_ms, cons
   plist_release_(&outp);
   for (int s = 0; s < ns; s++) sp_batch_list_release(&x.inputs[s]);
   free(x.inputs);
+  free(x.scan_uses);
   return rc;
 }

@@ -315,6 +315,9 @@ static int64_t next_watermark_(spate_query *q, loop_state *ls, const sp_batch_st
 }
 
 static int open_execution_(spate_query *q, spate_error *err) {
+  if (q->plan->nstatics > 0 &&
+      !(q->static_rows = calloc((size_t)q->plan->nstatics, sizeof *q->static_rows)))
+    return spate_error_set(err, SPATE_ENOMEM, "out of memory");
   int64_t parts = 200;
   int rc = sp_conf_get_int(&q->conf, "spark.sql.shuffle.partitions", &parts, err);
   if (rc) return rc;
@@ -609,6 +612,9 @@ void sp_query_destroy(spate_query *q) {
   for (int i = 0; i < q->nprogress; i++) free(q->progress[(q->progress_head + i) % q->capprogress]);
   free(q->progress);
   sp_stateful_free(q->stateful);
+  if (q->static_rows && q->plan)
+    for (int i = 0; i < q->plan->nstatics; i++) sp_batch_free(q->static_rows[i]);
+  free(q->static_rows);
   sp_plan_free(q->plan);
   sp_sink_free(q->sink);
   sp_checkpoint_close(q->cp);

@@ -76,6 +76,7 @@ struct spate_query {
   sp_conf conf;                /* frozen at start, then restored from the checkpoint */
   int shuffle_partitions;
   sp_stateful *stateful;       /* execution state of the (single) stateful operator, or NULL */
+  sp_batch **static_rows;      /* per plan static table: the cached rows (option cache), or NULL */
   pthread_t thread;
   bool thread_started;
 
