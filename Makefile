@@ -5,7 +5,7 @@
 #   make asan   sanitizer build + tests in build-asan/
 #   make tsan   ThreadSanitizer build + tests in build-tsan/
 #   make bench  benchmarks (bench/)
-#   make soak   fault-tolerance tests at full size (docs/fault-tolerance.md)
+#   make soak   fault-tolerance and state-bound tests at full size (docs/fault-tolerance.md)
 JOBS ?= $(shell nproc)
 
 .PHONY: all build deps run test test-fast asan tsan bench soak clean
@@ -45,8 +45,9 @@ bench: build
 	@bash bench/run.sh
 
 soak: build
-	cd build && SPATE_KILLS=200 SPATE_FT_FILES=40 SPATE_FT_PER=1000 ctest --output-on-failure \
-	  -R '^e2e_(kill9|crash_points|corrupt_checkpoint|checkpoint_lock|graceful_stop|verify_oracle)$$'
+	cd build && SPATE_KILLS=200 SPATE_FT_FILES=40 SPATE_FT_PER=1000 SPATE_STATE_EVENTS=10000000 \
+	  SPATE_STATE_FILES=200 ctest --output-on-failure \
+	  -R '^e2e_(kill9|crash_points|corrupt_checkpoint|checkpoint_lock|graceful_stop|verify_oracle|state_bound_window)$$'
 
 clean:
 	rm -rf build build-asan build-tsan

@@ -93,6 +93,11 @@ spate_df *spate_df_group_by_agg(spate_df *df, int nkeys, const char *const *keys
                                 const char *const *aggs, spate_error *err);
 /* withWatermark(eventTimeColumn, delayThreshold) e.g. ("CreatedTime", "30 minutes"). */
 spate_df *spate_df_with_watermark(spate_df *df, const char *column, const char *delay, spate_error *err);
+/* dropDuplicates(cols) (ncols = 0: all columns) and, with within_watermark,
+ * dropDuplicatesWithinWatermark(cols) (spark-semantics.md §6.2). A stateful operator:
+ * with the watermarked column among cols (or within_watermark) its state is bounded. */
+spate_df *spate_df_drop_duplicates(spate_df *df, int ncols, const char *const *cols, bool within_watermark,
+                                   spate_error *err);
 /* createOrReplaceTempView: make the DataFrame usable by name in spate_sql. */
 int spate_df_create_temp_view(spate_df *df, const char *name, spate_error *err);
 /* Schema as a DDL string (malloc'd, caller frees) or NULL on error. */

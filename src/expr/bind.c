@@ -1862,7 +1862,47 @@ fail:
   return rc;
 }
 
+/* window_time(w) (spark-semantics.md §5.3) = w.end - 1 µs: bound as that expression, so
+ * a window over it can chain another time window. */
+static int bind_window_time_(binder *b, const sp_ast_expr *a, sp_expr **out) {
+  if (a->nargs != 1) return arity_err_(b, a, sp_fn_lookup("window_time"));
+  sp_expr *w = NULL;
+  int rc = bind_(b, a->args[0], false, &w);
+  if (rc) return rc;
+  const sp_type *t = w->type;
+  bool ok = t->id == SP_STRUCT && t->nfields == 2 && !strcmp(t->fields[0].name, "start") &&
+            !strcmp(t->fields[1].name, "end") && t->fields[1].type->id == SP_TIMESTAMP;
+  sp_expr_free(w);
+  if (!ok)
+    return err_at_(b, SPATE_EANALYSIS, a->args[0]->pos,
+                   "window_time needs a window column (STRUCT<start: TIMESTAMP, end: TIMESTAMP>)");
+  sp_ast_expr field, one, sub;
+  memset(&field, 0, sizeof field);
+  memset(&one, 0, sizeof one);
+  memset(&sub, 0, sizeof sub);
+  field.kind = SP_AST_FIELD;
+  field.pos = a->pos;
+  field.end = a->end;
+  field.name = "end";
+  sp_ast_expr *fargs[1] = {a->args[0]};
+  field.args = fargs;
+  field.nargs = 1;
+  one.kind = SP_AST_INTERVAL;
+  one.pos = a->pos;
+  one.end = a->end;
+  one.interval_us = 1;
+  sub.kind = SP_AST_BINARY;
+  sub.op = SP_OP_SUB;
+  sub.pos = a->pos;
+  sub.end = a->end;
+  sp_ast_expr *sargs[2] = {&field, &one};
+  sub.args = sargs;
+  sub.nargs = 2;
+  return bind_(b, &sub, false, out);
+}
+
 static int bind_func_(binder *b, const sp_ast_expr *a, bool top, sp_expr **out) {
+  if (a->name && !strcmp(a->name, "window_time")) return bind_window_time_(b, a, out);
   const sp_fn_info *fi = sp_fn_lookup(a->name);
   if (!fi)
     return err_at_(b, SPATE_EANALYSIS, a->pos,

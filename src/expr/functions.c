@@ -68,6 +68,7 @@ static const sp_fn_info fn_table_[] = {
     S_("minute", SP_FN_MINUTE, 1, 1),
     S_("second", SP_FN_SECOND, 1, 1),
     S_("window", SP_FN_WINDOW, 2, 4),
+    S_("window_time", SP_FN_WINDOW, 1, 1), /* rewritten by the binder: window.end - 1 µs */
     S_("from_json", SP_FN_FROM_JSON, 2, 3),
     S_("to_json", SP_FN_TO_JSON, 1, 2),
     S_("div", SP_FN_IDIV, 2, 2),

@@ -683,6 +683,36 @@ spate_df *spate_df_with_watermark(spate_df *df, const char *column, const char *
   return r;
 }
 
+spate_df *spate_df_drop_duplicates(spate_df *df, int ncols, const char *const *cols, bool within_watermark,
+                                   spate_error *err) {
+  spate_df *r = calloc(1, sizeof *r);
+  if (!r) {
+    spate_error_set(err, SPATE_ENOMEM, "out of memory");
+    return NULL;
+  }
+  char name[32];
+  snprintf(name, sizeof name, "__df%d", ++df->s->next_df_id);
+  r->s = df->s;
+  r->view = strdup(name);
+  sp_buf b;
+  sp_buf_init(&b);
+  sp_buf_printf(&b, "CREATE TEMPORARY VIEW %s AS SELECT * FROM %s DROP DUPLICATES%s", name, df->view,
+                within_watermark ? " WITHIN WATERMARK" : "");
+  for (int i = 0; i < ncols; i++) {
+    sp_buf_puts(&b, i ? ", " : " (");
+    quote_ident_(&b, cols[i]);
+  }
+  if (ncols > 0) sp_buf_puts(&b, ")");
+  int rc = (!r->view || sp_buf_check(&b)) ? spate_error_set(err, SPATE_ENOMEM, "out of memory")
+                                          : spate_sql(df->s, b.data, err);
+  sp_buf_free(&b);
+  if (rc) {
+    spate_df_free(r);
+    return NULL;
+  }
+  return r;
+}
+
 int spate_df_create_temp_view(spate_df *df, const char *name, spate_error *err) {
   sp_buf b;
   sp_buf_init(&b);

@@ -116,6 +116,11 @@ static void test_tumbling_window(void **state) {
   assert_string_equal(t_eval(env, "window(ts, INTERVAL 1 HOUR).end"),
                       "2019-05-20 11:00:00|1970-01-01 01:00:00|null|2020-03-01 00:00:00");
   assert_string_equal(t_name(env, "window(ts, '10 minutes')", false), "window");
+  /* window_time: the last instant inside the window (end - 1 µs). */
+  assert_string_equal(t_eval(env, "window_time(window(ts, '10 minutes'))"),
+                      "2019-05-20 10:09:59.999999|1970-01-01 00:09:59.999999|null|2020-02-29 23:59:59.999999");
+  assert_string_equal(t_type(env, "window_time(window(ts, '10 minutes'))"), "timestamp");
+  assert_non_null(strstr(t_bind_err(env, "window_time(ts)"), "window_time needs a window column"));
   /* Sliding windows bind (the planner expands them as GROUP BY keys); the binder
    * checks Spark's |startTime| < slide and slide <= duration. */
   const char *err = t_bind_err(env, "window(ts, '15 minutes', '5 minutes', '5 minutes')");
