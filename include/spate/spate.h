@@ -156,8 +156,12 @@ char *spate_query_recent_progress(spate_query *q);
 char *spate_query_status(spate_query *q);
 /* The exception that terminated the query: 0 if none, else its code and message. */
 int spate_query_exception(spate_query *q, spate_error *err);
-/* Logical plan text (malloc'd). */
+/* Logical plan text (malloc'd); once the query ran and terminated, followed by the
+ * state each stateful operator holds (rows, bytes, stores) - `spate explain --analyze`. */
 char *spate_query_explain(spate_query *q);
+/* Every query started in the session, running or terminated (fills out[0..cap),
+ * returns the count). Handles stay valid until spate_session_free. */
+int spate_session_queries(spate_session *s, spate_query **out, int cap);
 
 /* ---- StreamingQueryManager (spark.streams) ---- */
 

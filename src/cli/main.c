@@ -38,6 +38,8 @@ static void usage_(FILE *f) {
           "Usage:\n"
           "  spate run JOB.sql [options]      run every streaming query in a job file\n"
           "  spate explain JOB.sql [options]  print the plan of each query without running it\n"
+          "  spate explain --analyze JOB.sql  run what is available now, then print each plan with\n"
+          "                                   the state its stateful operator holds\n"
           "  spate gen KIND [options]         write generated data (invoices, words, ysb, seq)\n"
           "  spate verify OUT_DIR [options]   check a file sink's records exactly once (see verify --help)\n"
           "  spate status [--url URL]         print the queries of a `spate run --ui` process\n"
@@ -92,6 +94,7 @@ typedef struct job_args {
   const char *ui;
   int log_level; /* -1: not given */
   bool quiet;
+  bool analyze;  /* explain --analyze */
   int nvars;
   const char **names, **values;
 } job_args;
@@ -155,6 +158,8 @@ static int parse_job_args_(int argc, char **argv, job_args *a) {
       free(sub.values);
       free(opt);
       if (rc) return rc;
+    } else if (!strcmp(arg, "--analyze")) {
+      a->analyze = true;
     } else if (!strcmp(arg, "--quiet") || !strcmp(arg, "-q")) {
       a->quiet = true;
     } else if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
@@ -219,7 +224,13 @@ static int cmd_run_(int argc, char **argv, bool explain) {
     return 1;
   }
   int status = 0;
-  if (explain) {
+  bool analyze = explain && a.analyze;
+  if (analyze) {
+    /* Run what is available now, then print each plan with its state. */
+    if (!a.trigger) a.trigger = "available-now";
+    a.quiet = true;
+  }
+  if (explain && !analyze) {
     char *plan = spate_explain_sql(s, text, &err);
     if (!plan) {
       fprintf(stderr, "spate: %s: %s\n", a.file, err.message);
@@ -317,6 +328,16 @@ static int cmd_run_(int argc, char **argv, bool explain) {
     sp_cli_monitor_tick(mon, s);
   }
   status = sp_cli_monitor_failed(mon) ? 1 : 0;
+  if (analyze) {
+    spate_session_stop_all(s);
+    int nq = spate_session_queries(s, qs, 64);
+    for (int i = 0; i < nq && i < 64; i++) {
+      char *plan = spate_query_explain(qs[i]);
+      const char *nm = spate_query_name(qs[i]);
+      printf("== Query %d: %s ==\n%s\n", i + 1, nm ? nm : spate_query_id(qs[i]), plan ? plan : "");
+      free(plan);
+    }
+  }
 out_progress:
   /* Queries first (their callbacks use mon), then the server, then the monitor. */
   spate_session_stop_all(s);

@@ -409,11 +409,33 @@ char *spate_query_explain(spate_query *q) {
   sp_buf b;
   sp_buf_init(&b);
   sp_plan_explain(q->plan, &b);
+  /* explain --analyze: the state each stateful operator holds now. */
+  pthread_mutex_lock(&q->mu);
+  bool ran = q->committed_batches > 0;
+  pthread_mutex_unlock(&q->mu);
+  if (q->stateful && ran && (q->terminated || !q->active)) {
+    sp_state_metrics m;
+    sp_stateful_metrics(q->stateful, &m);
+    sp_buf_printf(&b,
+                  "== State ==\nstateful operator %d (%s): %lld rows, %lld bytes in %d state stores; last batch: "
+                  "%lld updated, %lld removed, %lld dropped by watermark\n",
+                  q->stateful->node->op_id, q->stateful->operator_name, (long long)m.num_rows_total,
+                  (long long)m.memory_used_bytes, q->stateful->num_partitions, (long long)m.num_rows_updated,
+                  (long long)m.num_rows_removed, (long long)m.num_rows_dropped_by_watermark);
+  }
   if (sp_buf_check(&b)) {
     sp_buf_free(&b);
     return NULL;
   }
   return sp_buf_steal(&b);
+}
+
+int spate_session_queries(spate_session *s, spate_query **out, int cap) {
+  pthread_mutex_lock(&s->mu);
+  int n = s->nqueries;
+  for (int i = 0; i < n && i < cap; i++) out[i] = s->queries[i];
+  pthread_mutex_unlock(&s->mu);
+  return n;
 }
 
 int spate_session_active(spate_session *s, spate_query **out, int cap) {
