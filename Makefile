@@ -3,7 +3,7 @@
 #   make test   install missing Debian packages, build, run every test (+ ASan/UBSan build)
 #   make        build into build/ (CLI: build/spate, library: build/libspate.a/.so)
 #   make asan   sanitizer build + tests in build-asan/
-#   make tsan   ThreadSanitizer build + tests in build-tsan/
+#   make tsan   ThreadSanitizer build + the threaded tests in build-tsan/ (part of make test)
 #   make bench  benchmarks (bench/)
 #   make soak   fault-tolerance and state-bound tests at full size (docs/fault-tolerance.md)
 JOBS ?= $(shell nproc)
@@ -27,6 +27,7 @@ run: deps build
 test: deps build
 	cd build && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) asan
+	$(MAKE) tsan
 
 test-fast: build
 	cd build && ctest --output-on-failure -j $(JOBS)
@@ -36,10 +37,13 @@ asan:
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS) -E '^e2e_kill'
 
+# ThreadSanitizer over the threaded paths: the pool, every golden streaming query
+# (map/shuffle/reduce tasks, joins, state stores) and the C API test.
+TSAN_TESTS = test_pool_threads test_golden test_dataframe_api
 tsan:
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DSPATE_TSAN=ON >/dev/null
-	cmake --build build-tsan -j $(JOBS)
-	cd build-tsan && ctest --output-on-failure -j $(JOBS) -R 'threads|runtime'
+	cmake --build build-tsan -j $(JOBS) --target $(TSAN_TESTS)
+	cd build-tsan && ctest --output-on-failure -j $(JOBS) -R '^(test_pool_threads|test_golden|test_dataframe_api)$$'
 
 bench: build
 	@bash bench/run.sh
