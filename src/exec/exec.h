@@ -20,6 +20,14 @@
  * *out is a new batch owned by the caller. */
 int sp_exec_node(const sp_node *n, const sp_batch *in, const sp_eval_ctx *ctx, sp_batch **out, spate_error *err);
 
+/* ---- shuffle (shuffle.c) ---- */
+/* Shuffle partition of row r: the key group of the hash of keys[0..nkeys) (key `skip`
+ * left out, -1 for none) mapped onto nparts partitions. */
+int sp_shuffle_partition_of(sp_vec *const *keys, int nkeys, int skip, int64_t r, int nparts);
+/* Split `in` by partition into per_part[0..nparts) (NULL where empty), rows in input
+ * order. 0 or SPATE_ENOMEM (then every per_part[p] is NULL). */
+int sp_shuffle_split(const sp_batch *in, sp_vec *const *keys, int nkeys, int skip, int nparts, sp_batch **per_part);
+
 /* Per-query execution state of one AGGREGATE node. */
 typedef struct sp_agg_exec sp_agg_exec;
 

@@ -91,15 +91,6 @@ oom:
   return oom_(err);
 }
 
-/* Shuffle partition of row r of the key vectors (key group -> partition). A session
- * key is left out: all sessions of a key meet in one partition to merge. */
-static int partition_of_(sp_vec *const *keys, int nkeys, int skip, int64_t r, int nparts) {
-  uint64_t h = 0x2545f4914f6cdd1dull;
-  for (int c = 0; c < nkeys; c++)
-    if (c != skip) h = sp_vec_hash_row(keys[c], r, h);
-  return sp_key_group_partition(sp_key_group(h), nparts);
-}
-
 int sp_agg_exec_partial(const sp_agg_exec *ex, const sp_batch *in, const sp_eval_ctx *ctx, sp_batch **per_part,
                         spate_error *err) {
   const sp_node *n = ex->node;
@@ -113,7 +104,6 @@ int sp_agg_exec_partial(const sp_agg_exec *ex, const sp_batch *in, const sp_eval
   sp_vec **cols = calloc((size_t)(nk + ex->nbuf) + 1, sizeof *cols);
   sp_agg_table *t = NULL;
   sp_batch *partial = NULL;
-  int32_t *idx = NULL, *counts = NULL;
   int rc = 0;
   if (!kv || !av || !keys || !args || !cols) {
     rc = oom_(err);
@@ -163,28 +153,9 @@ int sp_agg_exec_partial(const sp_agg_exec *ex, const sp_batch *in, const sp_eval
     partial = NULL;
     goto done;
   }
-  /* Split the partial rows by shuffle partition. */
-  idx = malloc((size_t)ng * sizeof *idx);
-  counts = calloc((size_t)ex->nparts + 1, sizeof *counts);
-  int32_t *pid = malloc((size_t)ng * sizeof *pid);
-  if (!idx || !counts || !pid) {
-    free(pid);
-    rc = oom_(err);
-    goto done;
-  }
-  for (int64_t r = 0; r < ng; r++) {
-    pid[r] = partition_of_(partial->cols, nk, ex->sess_key, r, ex->nparts);
-    counts[pid[r]]++;
-  }
-  for (int p = 0; p < ex->nparts && !rc; p++) {
-    if (!counts[p]) continue;
-    int64_t m = 0;
-    for (int64_t r = 0; r < ng; r++)
-      if (pid[r] == p) idx[m++] = (int32_t)r;
-    per_part[p] = sp_batch_take(partial, idx, m);
-    if (!per_part[p]) rc = oom_(err);
-  }
-  free(pid);
+  /* Split the partial rows by shuffle partition. A session key is left out of the
+   * hash: all sessions of a key meet in one partition to merge. */
+  if (sp_shuffle_split(partial, partial->cols, nk, ex->sess_key, ex->nparts, per_part)) rc = oom_(err);
 done:
   if (kv)
     for (int k = 0; k < nk; k++) sp_value_ref_release(&kv[k]);
@@ -197,8 +168,6 @@ done:
   free(keys);
   free(args);
   free(cols);
-  free(idx);
-  free(counts);
   sp_agg_table_free(t);
   sp_batch_free(partial);
   if (rc)

@@ -108,28 +108,8 @@ int sp_join_exec_partial(const sp_join_exec *ex, int side, const sp_batch *in, c
   sp_vec *keys[64];
   memset(refs, 0, sizeof refs);
   int rc = eval_keys_(ex, side, in, ctx, refs, keys, err);
-  int32_t *pid = rc ? NULL : malloc((size_t)in->nrows * sizeof *pid);
-  int32_t *idx = rc ? NULL : malloc((size_t)in->nrows * sizeof *idx);
-  if (!rc && (!pid || !idx)) rc = oom_(err);
-  for (int64_t r = 0; !rc && r < in->nrows; r++) {
-    uint64_t h = 0x2545f4914f6cdd1dull;
-    for (int k = 0; k < nk; k++) h = sp_vec_hash_row(keys[k], r, h);
-    pid[r] = sp_key_group_partition(sp_key_group(h), ex->nparts);
-  }
-  for (int p = 0; p < ex->nparts && !rc; p++) {
-    int64_t m = 0;
-    for (int64_t r = 0; r < in->nrows; r++)
-      if (pid[r] == p) idx[m++] = (int32_t)r;
-    if (m && !(per_part[p] = sp_batch_take(in, idx, m))) rc = oom_(err);
-  }
+  if (!rc && sp_shuffle_split(in, keys, nk, -1, ex->nparts, per_part)) rc = oom_(err);
   for (int k = 0; k < nk; k++) sp_value_ref_release(&refs[k]);
-  free(pid);
-  free(idx);
-  if (rc)
-    for (int p = 0; p < ex->nparts; p++) {
-      sp_batch_free(per_part[p]);
-      per_part[p] = NULL;
-    }
   return rc;
 }
 
