@@ -272,8 +272,9 @@ static int stateful_nodes_(const sp_node *n, const sp_node **out, int k, int cap
   if (!n) return k;
   k = stateful_nodes_(n->child, out, k, cap);
   k = stateful_nodes_(n->right, out, k, cap);
-  if ((n->kind == SP_NODE_AGGREGATE || n->kind == SP_NODE_DEDUPLICATE || n->kind == SP_NODE_JOIN) && k < cap)
-    out[k++] = n;
+  bool stateful = n->kind == SP_NODE_AGGREGATE || n->kind == SP_NODE_DEDUPLICATE ||
+                  (n->kind == SP_NODE_JOIN && !n->join_static); /* stream-static joins keep no state */
+  if (stateful && k < cap) out[k++] = n;
   return k;
 }
 
@@ -514,6 +515,7 @@ static int run_loop_(spate_query *q, spate_error *err) {
       p.src_end[i] = ends[i];
       p.src_latest[i] = ends[i];
       p.src_rows[i] = st.input_rows[i];
+      p.src_nmetrics[i] = sp_source_metrics(q->plan->sources[i], ends[i], p.src_metrics[i], SP_SOURCE_MAX_METRICS);
     }
     p.sink_description = q->sink->description;
     p.sink_output_rows = st.output_rows;
