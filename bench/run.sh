@@ -4,6 +4,7 @@
 # 1. YSB without the join (bench/ysb.sql): JSON -> filter -> count per ad and 10 s bucket.
 # 2. Full YSB (bench/ysb-join.sql): the same plus a join to the campaigns table in SQLite
 #    and a 10-second event-time window per campaign.
+# 3. Kafka (bench/kafka.sh, ~10 s; KAFKA=0 skips it): YSB events through `spate broker`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SPATE=${SPATE:-build/spate}
@@ -49,4 +50,7 @@ PY
 }
 run_one "ysb (no join)" bench/ysb.sql
 run_one "ysb (join + window)" bench/ysb-join.sql --var db="$WORK/campaigns.db"
+if [ "${KAFKA:-1}" != 0 ] && command -v kcat >/dev/null; then
+  SPATE="$SPATE" WORK="$WORK/kafka" EVENTS="${KAFKA_EVENTS:-1000000}" bash bench/kafka.sh
+fi
 [ -n "${KEEP:-}" ] || rm -rf "$WORK"

@@ -3,7 +3,7 @@
 # Idempotent; works as root or through sudo. Used by `make run`, `make test` and .ci/run.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libcmocka-dev libsimdjson-dev libjansson-dev libxxhash-dev
-      libpcre2-dev librdkafka-dev libmicrohttpd-dev libsqlite3-dev libpq-dev kcat python3 netcat-openbsd
+      libpcre2-dev librdkafka-dev libmicrohttpd-dev libsqlite3-dev libpq-dev libavro-dev kcat python3 netcat-openbsd
       postgresql # postgresql: a throw-away server for the PostgreSQL table/sink tests (skipped without it)
       chromium) # chromium: headless browser for the monitoring-page test (skipped without it)
 missing=()

@@ -128,6 +128,30 @@ typedef int (*spate_foreach_batch_fn)(void *user, int64_t batch_id, struct Arrow
                                       struct ArrowArray *array);
 int spate_writer_foreach_batch(spate_writer *w, spate_foreach_batch_fn fn, void *user);
 
+/* foreach (Spark's ForeachWriter, spark-semantics.md §2.5). For every micro-batch
+ * (epoch) and every output partition, on the query thread, one partition at a time:
+ *   open(user, partition_id, epoch_id) -> true to receive the partition's rows;
+ *   process(user, schema, rows, row) once per row (only if open returned true);
+ *   close(user, error) exactly once whenever open was called, whatever it returned.
+ * epoch_id is the batch id. process gets the whole partition as an Arrow C Data
+ * Interface struct array (one child per column, as foreachBatch) plus the index of
+ * the row to handle: schema and rows are BORROWED, valid until close returns for that
+ * partition, and must not be released or modified (copy what you keep; the same
+ * pointers are passed for every row of the partition). process returns 0, or non-zero
+ * to stop: the partition's remaining rows are skipped, close gets the error message
+ * and the query fails. close's error is NULL after success or when open returned
+ * false; a borrowed message otherwise. close returns 0, or non-zero to fail the query.
+ * Any callback but process may be NULL (open NULL = always true).
+ * Delivery is at-least-once: after a crash the batch is re-executed with the same
+ * epoch_id and rows, possibly partitioned differently - deduplicate on epoch_id (and
+ * the row's own key), never on (partition_id, epoch_id). `fw` is copied. */
+typedef struct spate_foreach_writer {
+  bool (*open)(void *user, int64_t partition_id, int64_t epoch_id);
+  int (*process)(void *user, const struct ArrowSchema *schema, const struct ArrowArray *rows, int64_t row);
+  int (*close)(void *user, const char *error);
+} spate_foreach_writer;
+int spate_writer_foreach(spate_writer *w, const spate_foreach_writer *fw, void *user);
+
 /* Start the query (validates the plan, output mode, sink options and checkpoint
  * before returning). Consumes w in every case. The query runs on its own thread. */
 spate_query *spate_writer_start(spate_writer *w, spate_error *err);

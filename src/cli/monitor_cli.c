@@ -46,9 +46,9 @@ int sp_cli_parse_log_level(const char *s) {
 typedef struct qline {
   char run_id[40], id[40], name[128];
   bool has_progress, done, failed;
-  long long batch, dur_ms, state_rows, input_rows;
+  long long batch, dur_ms, state_rows, input_rows, lag;
   double in_rps, proc_rps;
-  bool has_state, has_wm;
+  bool has_state, has_wm, has_lag; /* lag: largest sources[].metrics.maxOffsetsBehindLatest */
   char wm[32];
   char status[160];
 } qline;
@@ -160,6 +160,7 @@ static void format_line_(const qline *l, char *out, size_t cap, int cols) {
     }
     if (n > 0 && (size_t)n < cap && l->has_state)
       n += snprintf(out + n, cap - (size_t)n, " | state %lld rows", l->state_rows);
+    if (n > 0 && (size_t)n < cap && l->has_lag) n += snprintf(out + n, cap - (size_t)n, " | lag=%lld", l->lag);
     if (n > 0 && (size_t)n < cap) snprintf(out + n, cap - (size_t)n, " | %s", l->status);
   }
   /* Never wrap: a wrapped line would break the cursor-up redraw. */
@@ -306,6 +307,16 @@ static void on_progress_(void *user, const char *json) {
     l->state_rows = 0;
     for (size_t i = 0; i < json_array_size(ops); i++)
       l->state_rows += (long long)num_(json_array_get(ops, i), "numRowsTotal");
+    json_t *srcs = json_object_get(p, "sources");
+    l->has_lag = false;
+    for (size_t i = 0; i < json_array_size(srcs); i++) {
+      const char *v = json_string_value(json_object_get(json_object_get(json_array_get(srcs, i), "metrics"),
+                                                        "maxOffsetsBehindLatest"));
+      if (!v) continue;
+      long long lag = strtoll(v, NULL, 10);
+      if (!l->has_lag || lag > l->lag) l->lag = lag;
+      l->has_lag = true;
+    }
   }
   if (!m->quiet && l && (!m->tty || m->level >= SP_LOG_DEBUG) && (!idle || m->level >= SP_LOG_DEBUG)) {
     tbuf kv = {0};
@@ -316,6 +327,7 @@ static void on_progress_(void *user, const char *json) {
                l->batch, l->input_rows, l->in_rps, l->proc_rps, l->dur_ms);
     if (l->has_wm) kv_(&kv, "watermark", l->wm);
     if (l->has_state) tb_printf_(&kv, " state_rows=%lld", l->state_rows);
+    if (l->has_lag) tb_printf_(&kv, " lag=%lld", l->lag);
     log_locked_(m, idle ? SP_LOG_DEBUG : SP_LOG_INFO, idle ? "idle" : "batch", kv.p);
     free(kv.p);
   }

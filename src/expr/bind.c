@@ -1414,7 +1414,9 @@ static int bind_window_(binder *b, const sp_ast_expr *a, sp_expr **out) {
  * and the options are string literals, prepared once into fn_data (fn_json.c); the
  * call keeps only its data argument. */
 static int bind_json_(binder *b, const sp_ast_expr *a, int fn, sp_expr **out) {
-  bool from = fn == SP_FN_FROM_JSON;
+  /* from_avro(bin, schema [, map]) / to_avro(x [, schema]) (fn_avro.c) share this path. */
+  bool avro = fn == SP_FN_FROM_AVRO || fn == SP_FN_TO_AVRO;
+  bool from = fn == SP_FN_FROM_JSON || fn == SP_FN_FROM_AVRO || (fn == SP_FN_TO_AVRO && a->nargs > 1);
   int nfixed = from ? 2 : 1;
   char s1[256];
   if (from) {
@@ -1456,9 +1458,11 @@ static int bind_json_(binder *b, const sp_ast_expr *a, int fn, sp_expr **out) {
     free(kv);
     return rc;
   }
-  if (from) {
+  if (fn == SP_FN_FROM_AVRO) {
+    if (x->type->id != SP_BINARY) rc = expect_(b, a, a->args[0], 0, &x, SP_BINARY);
+  } else if (fn == SP_FN_FROM_JSON) {
     if (x->type->id != SP_STRING && x->type->id != SP_BINARY) rc = expect_(b, a, a->args[0], 0, &x, SP_STRING);
-  } else if (x->type->id != SP_STRUCT && x->type->id != SP_ARRAY) {
+  } else if (fn == SP_FN_TO_JSON && x->type->id != SP_STRUCT && x->type->id != SP_ARRAY) {
     char t1[128];
     rc = err_at_(b, SPATE_EANALYSIS, a->pos,
                  "[DATATYPE_MISMATCH.INVALID_JSON_SCHEMA] Cannot resolve \"%s\" due to data type mismatch: Input "
@@ -1473,7 +1477,11 @@ static int bind_json_(binder *b, const sp_ast_expr *a, int fn, sp_expr **out) {
   sp_type *t = NULL;
   sp_fn_data *fd = NULL;
   char msg[SPATE_ERROR_MESSAGE_MAX];
-  rc = sp_json_fn_prepare(fn, from ? a->args[1]->lit_str : NULL, kv, nkv, &t, &fd, msg, sizeof msg);
+  if (avro)
+    rc = sp_avro_fn_prepare(fn, from ? a->args[1]->lit_str : NULL, kv, nkv, x->type, x->nullable, &t, &fd, msg,
+                            sizeof msg);
+  else
+    rc = sp_json_fn_prepare(fn, from ? a->args[1]->lit_str : NULL, kv, nkv, &t, &fd, msg, sizeof msg);
   free(kv);
   if (rc) {
     sp_expr_free(x);
@@ -1512,7 +1520,9 @@ static int bind_scalar_(binder *b, const sp_ast_expr *a, const sp_fn_info *fi, s
     case SP_FN_STRUCT: return bind_struct_(b, a, !strcmp(a->name, "named_struct"), out);
     case SP_FN_WINDOW: return bind_window_(b, a, out);
     case SP_FN_FROM_JSON:
-    case SP_FN_TO_JSON: return bind_json_(b, a, fn, out);
+    case SP_FN_TO_JSON:
+    case SP_FN_FROM_AVRO:
+    case SP_FN_TO_AVRO: return bind_json_(b, a, fn, out);
     default: break;
   }
   sp_expr **args = NULL;

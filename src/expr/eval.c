@@ -158,6 +158,8 @@ static int dispatch_(const sp_kctx *k, sp_opnd *out) {
     case SP_FN_WINDOW: return sp_k_time(k, out);
     case SP_FN_FROM_JSON: return sp_k_from_json(k, out);
     case SP_FN_TO_JSON: return sp_k_to_json(k, out);
+    case SP_FN_FROM_AVRO: return sp_k_from_avro(k, out);
+    case SP_FN_TO_AVRO: return sp_k_to_avro(k, out);
     case SP_FN_INVALID:
     case SP_FN_COUNT_: break;
   }

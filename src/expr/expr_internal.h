@@ -56,6 +56,8 @@ typedef enum sp_fn_id {
   /* serialization (fn_json.c): schema and options prepared in fn_data */
   SP_FN_FROM_JSON,  /* from_json(str): args[0] only */
   SP_FN_TO_JSON,    /* to_json(struct|array): args[0] only */
+  SP_FN_FROM_AVRO,  /* from_avro(binary) (fn_avro.c): args[0] only, schema in fn_data */
+  SP_FN_TO_AVRO,    /* to_avro(x) (fn_avro.c): args[0] only, schema in fn_data */
   SP_FN_COUNT_
 } sp_fn_id;
 
@@ -165,6 +167,8 @@ int sp_k_complex(const sp_kctx *k, sp_opnd *out);    /* struct array size elemen
 int sp_k_time(const sp_kctx *k, sp_opnd *out);       /* datetime family */
 int sp_k_from_json(const sp_kctx *k, sp_opnd *out);
 int sp_k_to_json(const sp_kctx *k, sp_opnd *out);
+int sp_k_from_avro(const sp_kctx *k, sp_opnd *out);
+int sp_k_to_avro(const sp_kctx *k, sp_opnd *out);
 
 /* ---- from_json / to_json (fn_json.c) ---- */
 /* Prepare the constant part of a from_json/to_json call (fn SP_FN_FROM_JSON or
@@ -174,6 +178,16 @@ int sp_k_to_json(const sp_kctx *k, sp_opnd *out);
  * a bad schema or option; SPATE_ENOMEM. */
 int sp_json_fn_prepare(int fn, const char *schema, const char *const *kv, int nkv, sp_type **type,
                        sp_fn_data **out, char *msg, size_t cap);
+
+/* ---- from_avro / to_avro (fn_avro.c) ---- */
+/* Prepare a from_avro/to_avro call: `schema` is the JSON Avro schema (NULL for
+ * to_avro without one: derived from `input` as Spark does), kv the options (from_avro's
+ * mode), input/input_nullable the argument's type. On success *out is the fn_data and
+ * *type the result type. SPATE_EANALYSIS with a message in msg; SPATE_ENOMEM. */
+int sp_avro_fn_prepare(int fn, const char *schema, const char *const *kv, int nkv, const sp_type *input,
+                       bool input_nullable, sp_type **type, sp_fn_data **out, char *msg, size_t cap);
+/* The Avro schema JSON a prepared call uses (given or derived); NULL if fd is NULL. */
+const char *sp_avro_fn_schema(const sp_fn_data *fd);
 
 /* ---- LIKE / regex (kernels_string.c, regex.c) ---- */
 typedef struct sp_like sp_like;

@@ -71,6 +71,8 @@ static const sp_fn_info fn_table_[] = {
     S_("window_time", SP_FN_WINDOW, 1, 1), /* rewritten by the binder: window.end - 1 µs */
     S_("from_json", SP_FN_FROM_JSON, 2, 3),
     S_("to_json", SP_FN_TO_JSON, 1, 2),
+    S_("from_avro", SP_FN_FROM_AVRO, 2, 3),
+    S_("to_avro", SP_FN_TO_AVRO, 1, 2),
     S_("div", SP_FN_IDIV, 2, 2),
     S_("mod", SP_FN_MOD, 2, 2),
     S_("negative", SP_FN_NEG, 1, 1),
@@ -178,6 +180,8 @@ const char *sp_fn_name(int fn) {
       [SP_FN_WINDOW] = "window",
       [SP_FN_FROM_JSON] = "from_json",
       [SP_FN_TO_JSON] = "to_json",
+      [SP_FN_FROM_AVRO] = "from_avro",
+      [SP_FN_TO_AVRO] = "to_avro",
   };
   if (fn <= 0 || fn >= SP_FN_COUNT_ || !names[fn]) return "?";
   return names[fn];

@@ -66,7 +66,7 @@ const char sp_http_ui_page[] =
     "function stateMem(p) { var n = 0; (p.stateOperators || []).forEach(function (o) { n += o.memoryUsedBytes || 0; }); return p.stateOperators && p.stateOperators.length ? n : null; }\n"
     "function lag(p) {\n"
     "  var n = null;\n"
-    "  (p.sources || []).forEach(function (s) { var m = s.metrics && s.metrics.maxOffsetsBehindLatest; if (m !== undefined) n = (n || 0) + Number(m); });\n"
+    "  (p.sources || []).forEach(function (s) { var m = s.metrics && s.metrics.maxOffsetsBehindLatest; if (m !== undefined) n = Math.max(n === null ? 0 : n, Number(m)); });\n"
     "  return n;\n"
     "}\n"
     "/* chart(canvas, labels, series[{name, color, values}], opts{stacked, bars, unit}) */\n"

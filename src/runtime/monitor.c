@@ -46,6 +46,30 @@ void sp_monitor_batch_read(spate_query *q, const int64_t *rows, int nsources) {
   pthread_mutex_unlock(&q->mu);
 }
 
+/* maxOffsetsBehindLatest among a source's metrics; false if it has none. */
+static bool lag_of_(const sp_source_metric *ms, int n, int64_t *out) {
+  for (int k = 0; k < n; k++)
+    if (!strcmp(ms[k].name, "maxOffsetsBehindLatest")) {
+      char *end;
+      long long v = strtoll(ms[k].value, &end, 10);
+      if (end == ms[k].value || *end) return false;
+      *out = v;
+      return true;
+    }
+  return false;
+}
+
+/* Caller holds q->mu. */
+static void record_lag_locked_(sp_query_monitor *m, const sp_progress *p) {
+  for (int i = 0; i < p->nsources; i++) {
+    int64_t lag;
+    if (lag_of_(p->src_metrics[i], p->src_nmetrics[i], &lag)) {
+      m->has_lag[i] = true;
+      m->lag_max[i] = lag;
+    }
+  }
+}
+
 void sp_monitor_batch_done(spate_query *q, const sp_progress *p) {
   sp_query_monitor *m = &q->mon;
   m->reported = true;
@@ -72,6 +96,7 @@ void sp_monitor_batch_done(spate_query *q, const sp_progress *p) {
     m->state_memory_bytes = p->state.memory_used_bytes;
     m->dropped_by_watermark += p->state.num_rows_dropped_by_watermark;
   }
+  record_lag_locked_(m, p);
   pthread_mutex_unlock(&q->mu);
 }
 
@@ -81,12 +106,22 @@ char *sp_monitor_idle_progress(spate_query *q, int64_t batch_id, char *const *st
   sp_query_monitor *m = &q->mon;
   int64_t interval = 10000;
   sp_conf_get_ms(&q->conf, "spark.sql.streaming.noDataProgressEventInterval", &interval, NULL);
+  sp_progress p;
+  memset(&p, 0, sizeof p);
+  int ns = q->plan->nsources;
+  p.nsources = ns < SP_MAX_SOURCES ? ns : SP_MAX_SOURCES;
+  /* Source metrics (Kafka lag) against the committed offsets: every idle trigger keeps the
+   * lag gauge current (e.g. while minOffsetsPerTrigger holds a batch back). */
+  for (int i = 0; i < p.nsources; i++)
+    p.src_nmetrics[i] = sp_source_metrics(q->plan->sources[i], starts ? starts[i] : NULL, p.src_metrics[i],
+                                          SP_SOURCE_MAX_METRICS);
+  pthread_mutex_lock(&q->mu);
+  record_lag_locked_(m, &p);
+  pthread_mutex_unlock(&q->mu);
   int64_t now = sp_mono_ms();
   if (m->reported && now - m->last_report_mono < interval) return NULL;
   m->reported = true;
   m->last_report_mono = now;
-  sp_progress p;
-  memset(&p, 0, sizeof p);
   p.id = q->id;
   p.run_id = q->run_id;
   p.name = q->name;
@@ -98,8 +133,12 @@ char *sp_monitor_idle_progress(spate_query *q, int64_t batch_id, char *const *st
   p.d_trigger_execution = duration_ms;
   p.has_watermark = q->plan->has_watermark;
   p.watermark_ms = watermark_ms;
-  if (q->stateful) {
-    /* Spark: the last execution's metrics with the per-batch counts reset. */
+  pthread_mutex_lock(&q->mu);
+  bool executed = q->committed_batches > 0; /* in this run */
+  pthread_mutex_unlock(&q->mu);
+  if (q->stateful && executed) {
+    /* Spark: the last execution's metrics with the per-batch counts reset; before any
+     * execution in this run, no stateOperators (state was never loaded). */
     p.has_state = true;
     p.state_operator_name = q->stateful->operator_name;
     sp_stateful_metrics(q->stateful, &p.state);
@@ -107,8 +146,6 @@ char *sp_monitor_idle_progress(spate_query *q, int64_t batch_id, char *const *st
     p.state.num_rows_dropped_by_watermark = 0;
     p.num_shuffle_partitions = q->shuffle_partitions;
   }
-  int ns = q->plan->nsources;
-  p.nsources = ns < SP_MAX_SOURCES ? ns : SP_MAX_SOURCES;
   for (int i = 0; i < p.nsources; i++) {
     p.src_description[i] = q->plan->sources[i]->description;
     p.src_start[i] = starts ? starts[i] : NULL;
@@ -425,6 +462,26 @@ char *sp_monitor_prometheus(spate_session *s) {
     sp_buf_putc(&b, ' ');
     num_(&b, (double)g[i].x->m.watermark_ms / 1000.0);
     sp_buf_putc(&b, '\n');
+  }
+  family_(&b, "spate_kafka_offsets_behind_latest", "gauge",
+          "Kafka lag of a source: the largest per-partition gap between the latest available offset and the "
+          "offset consumed by the last batch (maxOffsetsBehindLatest).");
+  EACH for (int si = 0; si < SP_MAX_SOURCES; si++) if (g[i].x->m.has_lag[si]) {
+    sp_buf lb;
+    sp_buf_init(&lb);
+    sp_buf_printf(&lb, "source_index=\"%d\",source=\"", si);
+    const spate_query *sq = g[i].x->q;
+    if (sq->plan && si < sq->plan->nsources) label_value_(&lb, sq->plan->sources[si]->description);
+    sp_buf_putc(&lb, '"');
+    sp_buf_putc(&lb, '\0');
+    if (sp_buf_check(&lb)) {
+      sp_buf_free(&lb);
+      continue;
+    }
+    sp_buf_puts(&b, "spate_kafka_offsets_behind_latest");
+    labels_(&b, g[i].x, lb.data);
+    sp_buf_printf(&b, " %lld\n", (long long)g[i].x->m.lag_max[si]);
+    sp_buf_free(&lb);
   }
 #undef EACH
   free(g);

@@ -42,6 +42,9 @@ typedef struct sp_query_monitor {
   int64_t watermark_ms;
   bool has_state;
   int64_t state_rows, state_memory_bytes;
+  /* Per source: maxOffsetsBehindLatest of the last batch (or idle trigger) that reported it. */
+  bool has_lag[SP_MAX_SOURCES];
+  int64_t lag_max[SP_MAX_SOURCES];
 } sp_query_monitor;
 
 /* ---- hooks of the micro-batch loop (query thread) ---- */
@@ -51,7 +54,7 @@ typedef struct sp_query_monitor {
 int64_t sp_monitor_trigger_started(spate_query *q, int64_t trigger_ms);
 /* Batch execution read these rows (per source), whether or not it then succeeded. */
 void sp_monitor_batch_read(spate_query *q, const int64_t *rows, int nsources);
-/* A batch committed and its progress `p` was posted. */
+/* A batch committed and its progress `p` was posted (also records sources' lag metrics). */
 void sp_monitor_batch_done(spate_query *q, const sp_progress *p);
 /* An idle trigger (no batch ran). When spark.sql.streaming.noDataProgressEventInterval
  * passed since the last progress/idle event (or none was posted yet), returns the idle

@@ -98,6 +98,22 @@ char *sp_progress_json(const sp_progress *p, bool pretty) {
     set_num_(s, "inputRowsPerSecond",
              p->num_input_rows ? p->input_rows_per_second * (double)p->src_rows[i] / (double)p->num_input_rows : 0.0);
     set_num_(s, "processedRowsPerSecond", (double)p->src_rows[i] / secs);
+    if (p->src_nmetrics[i] > 0) {
+      /* Spark's safeMapToJValue: keys sorted, values strings. */
+      int nm = p->src_nmetrics[i] < SP_SOURCE_MAX_METRICS ? p->src_nmetrics[i] : SP_SOURCE_MAX_METRICS;
+      const sp_source_metric *ms[SP_SOURCE_MAX_METRICS];
+      for (int k = 0; k < nm; k++) {
+        int j = k;
+        while (j > 0 && strcmp(ms[j - 1]->name, p->src_metrics[i][k].name) > 0) {
+          ms[j] = ms[j - 1];
+          j--;
+        }
+        ms[j] = &p->src_metrics[i][k];
+      }
+      json_t *mo = json_object();
+      for (int k = 0; k < nm; k++) json_object_set_new(mo, ms[k]->name, json_string(ms[k]->value));
+      json_object_set_new(s, "metrics", mo);
+    }
     json_array_append_new(srcs, s);
   }
   json_object_set_new(o, "sources", srcs);

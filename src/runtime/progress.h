@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "exec/exec.h"
+#include "source/source.h"
 
 #define SP_MAX_SOURCES 16
 
@@ -42,6 +43,9 @@ typedef struct sp_progress {
   const char *src_end[SP_MAX_SOURCES];
   const char *src_latest[SP_MAX_SOURCES];
   int64_t src_rows[SP_MAX_SOURCES];
+  /* sources[i].metrics (Spark's string map; omitted when empty), e.g. Kafka's lag */
+  int src_nmetrics[SP_MAX_SOURCES];
+  sp_source_metric src_metrics[SP_MAX_SOURCES][SP_SOURCE_MAX_METRICS];
   /* sink */
   const char *sink_description;
   int64_t sink_output_rows;

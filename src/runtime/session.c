@@ -44,6 +44,9 @@ struct spate_writer {
   char *name;
   spate_foreach_batch_fn fb;
   void *fb_user;
+  spate_foreach_writer fw; /* foreach: valid when has_fw */
+  bool has_fw;
+  void *fw_user;
 };
 
 /* ---- session ---- */
@@ -117,7 +120,8 @@ static sp_output_mode mode_of_(const char *m, bool *ok) {
 static int start_query_(spate_session *s, const sp_ast_select *sel, const char *text, const char *format,
                         int nopts, const char *const *keys, const char *const *values, sp_output_mode mode,
                         sp_ast_trigger_kind trig, int64_t interval_ms, const char *checkpoint, const char *name,
-                        spate_foreach_batch_fn fb, void *fb_user, spate_query **out, spate_error *err);
+                        spate_foreach_batch_fn fb, void *fb_user, const spate_foreach_writer *fw,
+                        void *fw_user, spate_query **out, spate_error *err);
 
 static int run_stmt_(spate_session *s, const sp_ast_stmt *st, const char *text, spate_error *err) {
   switch (st->kind) {
@@ -160,7 +164,7 @@ static int run_stmt_(spate_session *s, const sp_ast_stmt *st, const char *text, 
       }
       spate_query *q = NULL;
       int rc = start_query_(s, st->select, text, st->format, st->noptions, keys, vals, mode, st->trigger,
-                            st->trigger_interval_us / 1000, checkpoint, st->name, NULL, NULL, &q, err);
+                            st->trigger_interval_us / 1000, checkpoint, st->name, NULL, NULL, NULL, NULL, &q, err);
       free(keys);
       free(vals);
       if (rc && st->name) spate_error_prefix(err, "query `%s`", st->name);
@@ -198,7 +202,8 @@ typedef struct fb_user {
 static int start_query_(spate_session *s, const sp_ast_select *sel, const char *text, const char *format,
                         int nopts, const char *const *keys, const char *const *values, sp_output_mode mode,
                         sp_ast_trigger_kind trig, int64_t interval_ms, const char *checkpoint, const char *name,
-                        spate_foreach_batch_fn fb, void *fb_user_ptr, spate_query **out, spate_error *err) {
+                        spate_foreach_batch_fn fb, void *fb_user_ptr, const spate_foreach_writer *fw,
+                        void *fw_user, spate_query **out, spate_error *err) {
   sp_analyze_opts ao = {&s->catalog, &s->conf};
   sp_plan *plan = NULL;
   int rc = sp_analyze(&ao, sel, text, &plan, err);
@@ -228,6 +233,10 @@ static int start_query_(spate_session *s, const sp_ast_select *sel, const char *
     ss.format = "foreachBatch";
     ss.foreach_batch = sink_spec_foreach_;
     ss.foreach_batch_user = fu;
+  } else if (fw) {
+    ss.format = "foreach";
+    ss.foreach_writer = fw; /* copied by the sink */
+    ss.foreach_writer_user = fw_user;
   }
   sp_sink *sink = NULL;
   rc = sp_sink_create(&ss, &sink, err);
@@ -925,6 +934,16 @@ int spate_writer_trigger_available_now(spate_writer *w) {
 int spate_writer_foreach_batch(spate_writer *w, spate_foreach_batch_fn fn, void *user) {
   w->fb = fn;
   w->fb_user = user;
+  w->has_fw = false;
+  return 0;
+}
+
+int spate_writer_foreach(spate_writer *w, const spate_foreach_writer *fw, void *user) {
+  if (!w || !fw || !fw->process) return SPATE_EINVAL;
+  w->fw = *fw;
+  w->fw_user = user;
+  w->has_fw = true;
+  w->fb = NULL;
   return 0;
 }
 
@@ -944,7 +963,7 @@ spate_query *spate_writer_start(spate_writer *w, spate_error *err) {
   if (!rc)
     rc = start_query_(s, sc->stmts[0].select, sc->text, w->format, w->nopts, (const char *const *)w->keys,
                       (const char *const *)w->values, w->mode, w->trigger, w->interval_ms, w->checkpoint, w->name,
-                      w->fb, w->fb_user, &q, err);
+                      w->fb, w->fb_user, w->has_fw ? &w->fw : NULL, w->fw_user, &q, err);
   spate_writer_free(w);
   return rc ? NULL : q;
 }

@@ -50,6 +50,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "checkpoint/checkpoint.h"
+#include "common/crash.h"
 #include "sink/sink.h"
 #include "source/kafka_common.h"
 
@@ -458,6 +459,7 @@ static int ksink_add_batch_(sp_sink *s, int64_t batch_id, const sp_batch *const 
                         ki->query_id ? ki->query_id : "");
       rc = produce_(ki, ki->commit_topic, 0, ki->txn_id, strlen(ki->txn_id), val, (size_t)vl, NULL, err);
     }
+    if (!rc) SP_CRASH_POINT("sink.kafka.produced"); /* batch N's records sent, transaction not committed */
     if (!rc) {
       rd_kafka_error_t *e = rd_kafka_commit_transaction(ki->rk, (int)ki->timeout_ms);
       if (e) {

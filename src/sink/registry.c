@@ -18,10 +18,13 @@ extern const sp_sink_vtab sp_foreach_batch_sink_vtab; /* foreach_batch_sink.c */
 extern const sp_sink_vtab sp_noop_sink_vtab;          /* noop_sink.c */
 extern const sp_sink_vtab sp_kafka_sink_vtab;         /* kafka_sink.c */
 extern const sp_sink_vtab sp_sqlite_sink_vtab;        /* sqlite_sink.c */
+extern const sp_sink_vtab sp_foreach_sink_vtab;       /* foreach_sink.c */
+extern const sp_sink_vtab sp_postgres_sink_vtab;      /* postgres_sink.c */
 
 static const sp_sink_vtab *const sinks_[] = {
     &sp_console_sink_vtab,       &sp_csv_sink_vtab,  &sp_foreach_batch_sink_vtab, &sp_json_sink_vtab,  &sp_kafka_sink_vtab,
     &sp_memory_sink_vtab,        &sp_noop_sink_vtab, &sp_sqlite_sink_vtab,
+    &sp_foreach_sink_vtab,       &sp_postgres_sink_vtab,
 };
 
 const char *sp_output_mode_name(sp_output_mode m) {
@@ -40,7 +43,7 @@ const sp_sink_vtab *sp_sink_lookup(const char *format) {
   return NULL;
 }
 
-const char *sp_sink_formats(void) { return "console, csv, foreachBatch, json, kafka, memory, noop, sqlite"; }
+const char *sp_sink_formats(void) { return "console, csv, foreach, foreachBatch, json, kafka, memory, noop, postgres, sqlite"; }
 
 int sp_sink_create(const sp_sink_spec *spec, sp_sink **out, spate_error *err) {
   *out = NULL;

@@ -19,6 +19,8 @@
 #include "source/source.h"
 #include "spate/error.h"
 
+struct spate_foreach_writer;
+
 typedef enum sp_output_mode { SP_MODE_APPEND = 0, SP_MODE_UPDATE = 1, SP_MODE_COMPLETE = 2 } sp_output_mode;
 #define SP_MODES_ALL ((1u << SP_MODE_APPEND) | (1u << SP_MODE_UPDATE) | (1u << SP_MODE_COMPLETE))
 const char *sp_output_mode_name(sp_output_mode m); /* "Append", "Update", "Complete" */
@@ -36,6 +38,9 @@ typedef struct sp_sink_spec {
   /* foreachBatch (C API): called with each batch's rows; NULL otherwise. */
   int (*foreach_batch)(void *user, int64_t batch_id, const sp_batch *const *parts, int nparts, spate_error *err);
   void *foreach_batch_user;
+  /* foreach (C API): the ForeachWriter callbacks (copied at create); NULL otherwise. */
+  const struct spate_foreach_writer *foreach_writer;
+  void *foreach_writer_user;
   /* memory sink: the session's table registry the sink publishes into. */
   void *memory_registry;
   /* The query's checkpoint location if known (file sink refuses an output path

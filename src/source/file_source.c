@@ -1486,10 +1486,10 @@ static int file_prune_(sp_source *s, const bool *required) {
 
 const sp_source_vtab sp_json_source_vtab = {
     "json", json_options_, true, json_create_, file_open_, file_prepare_available_now_, file_latest_offset_,
-    file_get_batch_, file_commit_, file_close_, file_prune_};
+    file_get_batch_, file_commit_, file_close_, file_prune_, NULL};
 const sp_source_vtab sp_csv_source_vtab = {
     "csv", csv_options_, true, csv_create_, file_open_, file_prepare_available_now_, file_latest_offset_,
-    file_get_batch_, file_commit_, file_close_, NULL};
+    file_get_batch_, file_commit_, file_close_, NULL, NULL};
 const sp_source_vtab sp_text_source_vtab = {
     "text", text_options_, true, text_create_, file_open_, file_prepare_available_now_, file_latest_offset_,
-    file_get_batch_, file_commit_, file_close_, NULL};
+    file_get_batch_, file_commit_, file_close_, NULL, NULL};

@@ -79,6 +79,8 @@ typedef struct kafka_impl {
   bool have_initial;
   sp_kafka_offsets avail_now;
   bool have_avail_now;
+  sp_kafka_offsets latest;  /* latest available offsets seen by the last latest_offset (before rate limits) */
+  bool have_latest;
 } kafka_impl;
 
 static const char *const kafka_options_[] = {
@@ -658,6 +660,14 @@ static int kafka_latest_offset_(sp_source *s, const char *start, char **end, spa
         sp_kafka_offsets_find(&parts, from.v[i].topic, from.v[i].partition) >= 0)
       if (sp_kafka_offsets_set(&until, from.v[i].topic, from.v[i].partition, from.v[i].offset)) rc = oom_(err);
   if (rc) goto out;
+  /* Spark's latestPartitionOffsets: what metrics() measures the lag against. */
+  sp_kafka_offsets_free(&ki->latest);
+  ki->have_latest = false;
+  if (sp_kafka_offsets_copy(&ki->latest, &until)) {
+    rc = oom_(err);
+    goto out;
+  }
+  ki->have_latest = true;
   if (start && ki->min_per_trigger > 0 && !ki->have_avail_now && total_new < ki->min_per_trigger &&
       now_ms_() - ki->last_fire_ms < ki->max_trigger_delay_ms) {
     if (!(*end = strdup(start))) rc = oom_(err); /* delay the batch: no new data */
@@ -892,6 +902,85 @@ static void kafka_commit_(sp_source *s, const char *end) {
   sp_kafka_offsets_free(&to);
 }
 
+/* Java's Double.toString (shortest round-trip digits; plain notation for
+ * 1e-3 <= |v| < 1e7 with at least one fractional digit, else d.dddE<n>), so
+ * avgOffsetsBehindLatest reads as Spark's: "70.0", "23.333333333333332". */
+static void java_double_(double v, char *out, size_t cap) {
+  if (v == 0) {
+    snprintf(out, cap, "0.0");
+    return;
+  }
+  char e[40];
+  for (int p = 1; p <= 17; p++) {
+    snprintf(e, sizeof e, "%.*e", p - 1, v);
+    if (strtod(e, NULL) == v) break;
+  }
+  /* e: [-]d[.ddd]e[+-]xx */
+  const char *q = e;
+  bool neg = *q == '-';
+  if (neg) q++;
+  char digits[24];
+  int nd = 0;
+  for (; *q && *q != 'e'; q++)
+    if (*q != '.' && nd < (int)sizeof digits - 1) digits[nd++] = *q;
+  digits[nd] = '\0';
+  int exp10 = atoi(q + 1);
+  while (nd > 1 && digits[nd - 1] == '0') digits[--nd] = '\0';
+  size_t n = 0;
+  if (neg && n + 1 < cap) out[n++] = '-';
+  double a = neg ? -v : v;
+  if (a >= 1e-3 && a < 1e7) {
+    if (exp10 >= 0) {
+      for (int i = 0; i <= exp10 && n + 1 < cap; i++) out[n++] = i < nd ? digits[i] : '0';
+      if (n + 1 < cap) out[n++] = '.';
+      if (nd > exp10 + 1) {
+        for (int i = exp10 + 1; i < nd && n + 1 < cap; i++) out[n++] = digits[i];
+      } else if (n + 1 < cap) {
+        out[n++] = '0';
+      }
+    } else {
+      if (n + 2 < cap) {
+        out[n++] = '0';
+        out[n++] = '.';
+      }
+      for (int i = 0; i < -exp10 - 1 && n + 1 < cap; i++) out[n++] = '0';
+      for (int i = 0; i < nd && n + 1 < cap; i++) out[n++] = digits[i];
+    }
+    out[n < cap ? n : cap - 1] = '\0';
+  } else {
+    out[n] = '\0';
+    snprintf(out + n, cap - n, "%c.%sE%d", digits[0], nd > 1 ? digits + 1 : "0", exp10);
+  }
+}
+
+/* Spark's KafkaMicroBatchStream.metrics: per partition of the latest offsets, latest
+ * minus consumed (end_offset); min/max/avg as strings, keys sorted. */
+static int kafka_metrics_(sp_source *s, const char *end_offset, sp_source_metric *out, int cap) {
+  kafka_impl *ki = s->impl;
+  if (!ki || !ki->have_latest || !end_offset || cap < 3) return 0;
+  sp_kafka_offsets end = {0};
+  if (sp_kafka_offsets_parse(end_offset, "offset", &end, NULL)) return 0;
+  int64_t mn = 0, mx = 0, sum = 0, count = 0;
+  for (int i = 0; i < ki->latest.n; i++) {
+    int k = sp_kafka_offsets_find(&end, ki->latest.v[i].topic, ki->latest.v[i].partition);
+    if (k < 0) continue;
+    int64_t behind = ki->latest.v[i].offset - end.v[k].offset;
+    if (count == 0 || behind < mn) mn = behind;
+    if (count == 0 || behind > mx) mx = behind;
+    sum += behind;
+    count++;
+  }
+  sp_kafka_offsets_free(&end);
+  if (count == 0) return 0;
+  snprintf(out[0].name, sizeof out[0].name, "avgOffsetsBehindLatest");
+  java_double_((double)sum / (double)count, out[0].value, sizeof out[0].value);
+  snprintf(out[1].name, sizeof out[1].name, "maxOffsetsBehindLatest");
+  snprintf(out[1].value, sizeof out[1].value, "%lld", (long long)mx);
+  snprintf(out[2].name, sizeof out[2].name, "minOffsetsBehindLatest");
+  snprintf(out[2].value, sizeof out[2].value, "%lld", (long long)mn);
+  return 3;
+}
+
 static void kafka_close_(sp_source *s) {
   kafka_impl *ki = s->impl;
   if (!ki) return;
@@ -903,6 +992,7 @@ static void kafka_close_(sp_source *s) {
   sp_kafka_offsets_free(&ki->assigned);
   sp_kafka_offsets_free(&ki->initial);
   sp_kafka_offsets_free(&ki->avail_now);
+  sp_kafka_offsets_free(&ki->latest);
   if (ki->re_ok) regfree(&ki->re);
   free(ki->starting);
   free(ki->group_prefix);
@@ -914,4 +1004,4 @@ static void kafka_close_(sp_source *s) {
 
 const sp_source_vtab sp_kafka_source_vtab = {
     "kafka", kafka_options_, true, kafka_create_, kafka_open_, kafka_prepare_available_now_, kafka_latest_offset_,
-    kafka_get_batch_, kafka_commit_, kafka_close_, NULL};
+    kafka_get_batch_, kafka_commit_, kafka_close_, NULL, kafka_metrics_};

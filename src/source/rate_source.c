@@ -310,7 +310,7 @@ static void rate_close_(sp_source *s) {
 
 const sp_source_vtab sp_rate_source_vtab = {
     "rate", rate_options_, true, rate_create_, rate_open_, NULL, rate_latest_offset_, rate_get_batch_, NULL,
-    rate_close_, NULL};
+    rate_close_, NULL, NULL};
 
 /* ====================================================================== */
 /* rate-micro-batch                                                       */
@@ -449,4 +449,4 @@ static void rmb_close_(sp_source *s) {
 
 const sp_source_vtab sp_rate_micro_batch_source_vtab = {
     "rate-micro-batch", rmb_options_,       true,          rmb_create_, rmb_open_, rmb_prepare_available_now_,
-    rmb_latest_offset_, rmb_get_batch_, NULL, rmb_close_, NULL};
+    rmb_latest_offset_, rmb_get_batch_, NULL, rmb_close_, NULL, NULL};

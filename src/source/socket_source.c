@@ -333,4 +333,4 @@ static void socket_close_(sp_source *s) {
 
 const sp_source_vtab sp_socket_source_vtab = {
     "socket", socket_options_, false, socket_create_, socket_open_, NULL, socket_latest_offset_,
-    socket_get_batch_, socket_commit_, socket_close_, NULL};
+    socket_get_batch_, socket_commit_, socket_close_, NULL, NULL};

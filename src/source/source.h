@@ -28,6 +28,14 @@ typedef struct sp_pool sp_pool;
 typedef struct sp_source sp_source;
 typedef struct sp_source_vtab sp_source_vtab;
 
+/* One custom source metric of a batch's progress (Spark's SourceProgress.metrics:
+ * a string map, e.g. Kafka's "maxOffsetsBehindLatest" -> "70"). */
+#define SP_SOURCE_MAX_METRICS 8
+typedef struct sp_source_metric {
+  char name[48];
+  char value[48];
+} sp_source_metric;
+
 /* What the user asked for (readStream.format(...).option(...).schema(...)). */
 typedef struct sp_source_spec {
   const char *format;
@@ -77,6 +85,11 @@ struct sp_source_vtab {
    * reads column i. The source may fill unread columns with nulls instead of decoding
    * them; the batch schema stays the same. 0 or SPATE_ENOMEM. */
   int (*prune)(sp_source *s, const bool *required);
+  /* Optional (Spark's ReportsSourceMetrics): custom metrics of the batch ending at
+   * `end_offset` (the offsets consumed so far; NULL before the first batch), written
+   * to out[0..cap) in the order they should appear; returns how many (0: none). Uses
+   * only what the source already knows (no broker round trip); query thread. */
+  int (*metrics)(sp_source *s, const char *end_offset, sp_source_metric *out, int cap);
 };
 
 struct sp_source {
@@ -94,6 +107,8 @@ const char *sp_source_formats(void);
  * vt->create. On success *out is owned by the caller (sp_source_free). */
 int sp_source_create(const sp_source_spec *spec, sp_source **out, spate_error *err);
 void sp_source_free(sp_source *s);
+/* s->vt->metrics when the source has it, else 0. */
+int sp_source_metrics(sp_source *s, const char *end_offset, sp_source_metric *out, int cap);
 
 /* Shared option validation: rejects names not in `valid` with
  * "Unknown option 'x' for <what>. Valid options: a, b, c". */

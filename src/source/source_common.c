@@ -150,6 +150,12 @@ void sp_source_free(sp_source *s) {
   free(s);
 }
 
+int sp_source_metrics(sp_source *s, const char *end_offset, sp_source_metric *out, int cap) {
+  if (!s || !s->vt || !s->vt->metrics || cap <= 0) return 0;
+  int n = s->vt->metrics(s, end_offset, out, cap);
+  return n < 0 ? 0 : n > cap ? cap : n;
+}
+
 /* ---- paths, URIs, JSON strings ---- */
 
 char *sp_path_absolute(const char *path) {

@@ -4,8 +4,11 @@
  * Invariants: one left-to-right pass; substituted values are inserted verbatim
  * and never rescanned; text inside `--` and bracketed comments is copied
  * unchanged (a commented-out line cannot fail on an unset variable); `$${` is
- * an escape for a literal "${". The output is malloc'd and owned by the caller.
+ * an escape for a literal "${". `${file:name}` inserts the content of the file
+ * whose path is the value of variable `name` (e.g. an Avro schema for from_avro).
+ * The output is malloc'd and owned by the caller.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "common/buf.h"
@@ -24,6 +27,39 @@ static int var_error_(spate_error *err, const char *text, int len, int pos, cons
     return spate_error_set(err, SPATE_EINVAL, "%s ${%.*s} at line %d:%d (pass --var %.*s=VALUE)", what, nlen, name,
                            line, col, nlen, name);
   return spate_error_set(err, SPATE_EINVAL, "%s at line %d:%d", what, line, col);
+}
+
+/* ${file:name} at text[start..]: the name starts at ns. Appends the text before the
+ * reference and the file's content to b; *next = index after the closing '}'. */
+static int file_var_(const char *text, int len, int start, int ns, const char *const *names,
+                     const char *const *values, int n, sp_buf *b, int *next, spate_error *err) {
+  int ne = ns;
+  while (ne < len && name_char_(text[ne])) ne++;
+  if (ne == ns || ne >= len || text[ne] != '}')
+    return var_error_(err, text, len, start,
+                      "invalid file reference (expected ${file:name}, name a variable holding a path)", 0, NULL);
+  const char *path = NULL;
+  for (int k = n - 1; k >= 0 && !path; k--)
+    if (names[k] && (int)strlen(names[k]) == ne - ns && memcmp(names[k], text + ns, (size_t)(ne - ns)) == 0)
+      path = values[k] ? values[k] : "";
+  if (!path) return var_error_(err, text, len, start, "undefined variable", ne - ns, text + ns);
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    int line, col;
+    sp_sql_line_col(text, len, start, &line, &col);
+    return spate_error_set(err, SPATE_EINVAL, "cannot read the file '%s' of ${file:%.*s} at line %d:%d", path,
+                           ne - ns, text + ns, line, col);
+  }
+  sp_buf_append(b, text + *next, (size_t)(start - *next));
+  char chunk[4096];
+  size_t got;
+  while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) sp_buf_append(b, chunk, got);
+  int bad = ferror(f);
+  fclose(f);
+  if (bad)
+    return spate_error_set(err, SPATE_EINVAL, "cannot read the file '%s' of ${file:%.*s}", path, ne - ns, text + ns);
+  *next = ne + 1;
+  return 0;
 }
 
 int sp_substitute_vars(const char *text, const char *const *names, const char *const *values, int n, char **out,
@@ -89,6 +125,16 @@ int sp_substitute_vars(const char *text, const char *const *names, const char *c
     }
     int start = i, ns = i + 2, ne = ns;
     while (ne < len && name_char_(text[ne])) ne++;
+    if (ne - ns == 4 && !memcmp(text + ns, "file", 4) && ne + 1 < len && text[ne] == ':' && text[ne + 1] != '-') {
+      int nx = copied; /* in: text copied so far; out: index after the reference */
+      int rc = file_var_(text, len, start, ne + 1, names, values, n, &b, &nx, err);
+      if (rc) {
+        sp_buf_free(&b);
+        return rc;
+      }
+      i = copied = nx;
+      continue;
+    }
     const char *def = NULL;
     int deflen = 0, close;
     if (ne < len && text[ne] == '}') {

@@ -126,6 +126,32 @@ static void test_idle_progress_duration_keys(void **state) {
   free(j);
 }
 
+/* sources[i].metrics: a string map after processedRowsPerSecond, keys sorted whatever
+ * order the source gave them in (Spark's safeMapToJValue); omitted when empty. */
+static void test_progress_source_metrics(void **state) {
+  (void)state;
+  sp_progress p;
+  fill_(&p);
+  p.nsources = 2;
+  p.src_description[1] = "KafkaV2[Subscribe[t]]";
+  p.src_end[1] = "{\"t\":{\"0\":30}}";
+  p.src_rows[1] = 0;
+  p.src_nmetrics[1] = 3;
+  snprintf(p.src_metrics[1][0].name, sizeof p.src_metrics[1][0].name, "minOffsetsBehindLatest");
+  snprintf(p.src_metrics[1][0].value, sizeof p.src_metrics[1][0].value, "70");
+  snprintf(p.src_metrics[1][1].name, sizeof p.src_metrics[1][1].name, "avgOffsetsBehindLatest");
+  snprintf(p.src_metrics[1][1].value, sizeof p.src_metrics[1][1].value, "70.0");
+  snprintf(p.src_metrics[1][2].name, sizeof p.src_metrics[1][2].name, "maxOffsetsBehindLatest");
+  snprintf(p.src_metrics[1][2].value, sizeof p.src_metrics[1][2].value, "70");
+  char *j = sp_progress_json(&p, false);
+  assert_non_null(j);
+  /* the file source has none: no "metrics" key */
+  assert_non_null(strstr(j, "\"numInputRows\":10,\"inputRowsPerSecond\":5.0,\"processedRowsPerSecond\":250.0},{"));
+  assert_non_null(strstr(j, "\"processedRowsPerSecond\":0.0,\"metrics\":{\"avgOffsetsBehindLatest\":\"70.0\","
+                            "\"maxOffsetsBehindLatest\":\"70\",\"minOffsetsBehindLatest\":\"70\"}}]"));
+  free(j);
+}
+
 /* ---- redaction ---- */
 
 static void test_redact_secrets(void **state) {
@@ -487,6 +513,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_progress_key_order),        cmocka_unit_test(test_progress_watermark_state_nan),
       cmocka_unit_test(test_idle_progress_duration_keys), cmocka_unit_test(test_redact_secrets),
+      cmocka_unit_test(test_progress_source_metrics),
       cmocka_unit_test(test_running_query),              cmocka_unit_test(test_ui_bad_address),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -165,8 +165,8 @@ static void test_options_and_registry(void **state) {
   spec.noptions = 0;
   assert_int_equal(sp_sink_create(&spec, &s, &err), SPATE_ENOTFOUND);
   assert_string_equal(err.message,
-                      "Failed to find data source: parquet. Available streaming sinks: console, csv, foreachBatch, "
-                      "json, kafka, memory, noop, sqlite");
+                      "Failed to find data source: parquet. Available streaming sinks: console, csv, foreach, "
+                      "foreachBatch, json, kafka, memory, noop, postgres, sqlite");
   assert_null(s);
   assert_string_equal(sp_output_mode_name(SP_MODE_APPEND), "Append");
   assert_string_equal(sp_output_mode_name(SP_MODE_UPDATE), "Update");

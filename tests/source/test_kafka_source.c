@@ -238,6 +238,53 @@ static void test_latest_and_json_start(void **state) {
   cluster_stop_(&c);
 }
 
+/* Spark's KafkaMicroBatchStream.metrics: offsets behind the latest known offsets, per
+ * partition, as min/max/avg strings with keys sorted. */
+static void test_metrics_offsets_behind_latest(void **state) {
+  (void)state;
+  cluster c;
+  cluster_start_(&c);
+  for (int i = 0; i < 8; i++) produce_(&c, "t", 0, "k", "v");
+  for (int i = 0; i < 2; i++) produce_(&c, "t", 1, "k", "v");
+  flush_(&c);
+  spate_error e = {0};
+  int rc;
+  sp_source *s = make_source_(&c, "maxOffsetsPerTrigger", "3", &e, &rc);
+  assert_int_equal(rc, 0);
+  assert_int_equal(s->vt->open(s, c.dir, NULL, &e), 0);
+  sp_source_metric m[SP_SOURCE_MAX_METRICS];
+  assert_int_equal(sp_source_metrics(s, "{\"t\":{\"0\":0,\"1\":0}}", m, SP_SOURCE_MAX_METRICS), 0); /* no latest yet */
+  char *end0 = NULL;
+  assert_int_equal(s->vt->latest_offset(s, NULL, &end0, &e), 0);
+  /* backlog 8+2, limit 3: 3*8/10 = 2.4 -> 2, 3*2/10 = 0.6 -> 1 */
+  assert_string_equal(end0, "{\"t\":{\"0\":2,\"1\":1}}");
+  assert_int_equal(sp_source_metrics(s, NULL, m, SP_SOURCE_MAX_METRICS), 0);
+  assert_int_equal(sp_source_metrics(s, end0, m, SP_SOURCE_MAX_METRICS), 3);
+  assert_string_equal(m[0].name, "avgOffsetsBehindLatest");
+  assert_string_equal(m[0].value, "3.5"); /* (6 + 1) / 2 */
+  assert_string_equal(m[1].name, "maxOffsetsBehindLatest");
+  assert_string_equal(m[1].value, "6");
+  assert_string_equal(m[2].name, "minOffsetsBehindLatest");
+  assert_string_equal(m[2].value, "1");
+  /* Double.toString of a whole number keeps ".0" */
+  assert_int_equal(sp_source_metrics(s, "{\"t\":{\"0\":7,\"1\":1}}", m, SP_SOURCE_MAX_METRICS), 3);
+  assert_string_equal(m[0].value, "1.0");
+  assert_string_equal(m[1].value, "1");
+  assert_string_equal(m[2].value, "1");
+  /* Caught up: zero lag. */
+  char *end1 = NULL;
+  assert_int_equal(s->vt->latest_offset(s, "{\"t\":{\"0\":8,\"1\":2}}", &end1, &e), 0);
+  assert_int_equal(sp_source_metrics(s, end1, m, SP_SOURCE_MAX_METRICS), 3);
+  assert_string_equal(m[0].value, "0.0");
+  assert_string_equal(m[1].value, "0");
+  /* Too little room for the three metrics: none. */
+  assert_int_equal(sp_source_metrics(s, end1, m, 2), 0);
+  free(end0);
+  free(end1);
+  sp_source_free(s);
+  cluster_stop_(&c);
+}
+
 static void test_option_errors(void **state) {
   (void)state;
   spate_error e = {0};
@@ -287,6 +334,7 @@ int main(void) {
       cmocka_unit_test(test_rate_limit),
       cmocka_unit_test(test_batches_and_replay),
       cmocka_unit_test(test_latest_and_json_start),
+      cmocka_unit_test(test_metrics_offsets_behind_latest),
       cmocka_unit_test(test_option_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
