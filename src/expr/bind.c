@@ -1416,7 +1416,10 @@ static int bind_window_(binder *b, const sp_ast_expr *a, sp_expr **out) {
 static int bind_json_(binder *b, const sp_ast_expr *a, int fn, sp_expr **out) {
   /* from_avro(bin, schema [, map]) / to_avro(x [, schema]) (fn_avro.c) share this path. */
   bool avro = fn == SP_FN_FROM_AVRO || fn == SP_FN_TO_AVRO;
-  bool from = fn == SP_FN_FROM_JSON || fn == SP_FN_FROM_AVRO || (fn == SP_FN_TO_AVRO && a->nargs > 1);
+  /* from_csv(str, schema [, map]) / to_csv(struct [, map]) (fn_csv.c) too. */
+  bool csv = fn == SP_FN_FROM_CSV || fn == SP_FN_TO_CSV;
+  bool from = fn == SP_FN_FROM_JSON || fn == SP_FN_FROM_AVRO || fn == SP_FN_FROM_CSV ||
+              (fn == SP_FN_TO_AVRO && a->nargs > 1);
   int nfixed = from ? 2 : 1;
   char s1[256];
   if (from) {
@@ -1460,8 +1463,14 @@ static int bind_json_(binder *b, const sp_ast_expr *a, int fn, sp_expr **out) {
   }
   if (fn == SP_FN_FROM_AVRO) {
     if (x->type->id != SP_BINARY) rc = expect_(b, a, a->args[0], 0, &x, SP_BINARY);
-  } else if (fn == SP_FN_FROM_JSON) {
+  } else if (fn == SP_FN_FROM_JSON || fn == SP_FN_FROM_CSV) {
     if (x->type->id != SP_STRING && x->type->id != SP_BINARY) rc = expect_(b, a, a->args[0], 0, &x, SP_STRING);
+  } else if (fn == SP_FN_TO_CSV && x->type->id != SP_STRUCT) {
+    char t1[128], s2[128];
+    rc = err_at_(b, SPATE_EANALYSIS, a->pos,
+                 "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"%s\" due to data type mismatch: The "
+                 "first parameter requires the \"STRUCT\" type, however \"%s\" has the type \"%s\".",
+                 sql_(b, a, s1, sizeof s1), sql_(b, a->args[0], s2, sizeof s2), tsql_(x->type, t1, sizeof t1));
   } else if (fn == SP_FN_TO_JSON && x->type->id != SP_STRUCT && x->type->id != SP_ARRAY) {
     char t1[128];
     rc = err_at_(b, SPATE_EANALYSIS, a->pos,
@@ -1477,7 +1486,9 @@ static int bind_json_(binder *b, const sp_ast_expr *a, int fn, sp_expr **out) {
   sp_type *t = NULL;
   sp_fn_data *fd = NULL;
   char msg[SPATE_ERROR_MESSAGE_MAX];
-  if (avro)
+  if (csv)
+    rc = sp_csv_fn_prepare(fn, from ? a->args[1]->lit_str : NULL, kv, nkv, x->type, &t, &fd, msg, sizeof msg);
+  else if (avro)
     rc = sp_avro_fn_prepare(fn, from ? a->args[1]->lit_str : NULL, kv, nkv, x->type, x->nullable, &t, &fd, msg,
                             sizeof msg);
   else
@@ -1522,7 +1533,9 @@ static int bind_scalar_(binder *b, const sp_ast_expr *a, const sp_fn_info *fi, s
     case SP_FN_FROM_JSON:
     case SP_FN_TO_JSON:
     case SP_FN_FROM_AVRO:
-    case SP_FN_TO_AVRO: return bind_json_(b, a, fn, out);
+    case SP_FN_TO_AVRO:
+    case SP_FN_FROM_CSV:
+    case SP_FN_TO_CSV: return bind_json_(b, a, fn, out);
     default: break;
   }
   sp_expr **args = NULL;

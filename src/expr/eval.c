@@ -160,6 +160,8 @@ static int dispatch_(const sp_kctx *k, sp_opnd *out) {
     case SP_FN_TO_JSON: return sp_k_to_json(k, out);
     case SP_FN_FROM_AVRO: return sp_k_from_avro(k, out);
     case SP_FN_TO_AVRO: return sp_k_to_avro(k, out);
+    case SP_FN_FROM_CSV: return sp_k_from_csv(k, out);
+    case SP_FN_TO_CSV: return sp_k_to_csv(k, out);
     case SP_FN_INVALID:
     case SP_FN_COUNT_: break;
   }

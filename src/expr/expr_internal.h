@@ -58,6 +58,8 @@ typedef enum sp_fn_id {
   SP_FN_TO_JSON,    /* to_json(struct|array): args[0] only */
   SP_FN_FROM_AVRO,  /* from_avro(binary) (fn_avro.c): args[0] only, schema in fn_data */
   SP_FN_TO_AVRO,    /* to_avro(x) (fn_avro.c): args[0] only, schema in fn_data */
+  SP_FN_FROM_CSV,   /* from_csv(str) (fn_csv.c): args[0] only, schema in fn_data */
+  SP_FN_TO_CSV,     /* to_csv(struct) (fn_csv.c): args[0] only */
   SP_FN_COUNT_
 } sp_fn_id;
 
@@ -169,6 +171,8 @@ int sp_k_from_json(const sp_kctx *k, sp_opnd *out);
 int sp_k_to_json(const sp_kctx *k, sp_opnd *out);
 int sp_k_from_avro(const sp_kctx *k, sp_opnd *out);
 int sp_k_to_avro(const sp_kctx *k, sp_opnd *out);
+int sp_k_from_csv(const sp_kctx *k, sp_opnd *out);
+int sp_k_to_csv(const sp_kctx *k, sp_opnd *out);
 
 /* ---- from_json / to_json (fn_json.c) ---- */
 /* Prepare the constant part of a from_json/to_json call (fn SP_FN_FROM_JSON or
@@ -178,6 +182,14 @@ int sp_k_to_avro(const sp_kctx *k, sp_opnd *out);
  * a bad schema or option; SPATE_ENOMEM. */
 int sp_json_fn_prepare(int fn, const char *schema, const char *const *kv, int nkv, sp_type **type,
                        sp_fn_data **out, char *msg, size_t cap);
+
+/* ---- from_csv / to_csv (fn_csv.c) ---- */
+/* Prepare a from_csv/to_csv call (fn SP_FN_FROM_CSV or SP_FN_TO_CSV): `schema` is
+ * from_csv's DDL text (ignored for to_csv), kv the options, `input` the argument's
+ * type (to_csv rejects nested fields). On success *out is the fn_data and *type the
+ * result type. SPATE_EANALYSIS with a message in msg; SPATE_ENOMEM. */
+int sp_csv_fn_prepare(int fn, const char *schema, const char *const *kv, int nkv, const sp_type *input,
+                      sp_type **type, sp_fn_data **out, char *msg, size_t cap);
 
 /* ---- from_avro / to_avro (fn_avro.c) ---- */
 /* Prepare a from_avro/to_avro call: `schema` is the JSON Avro schema (NULL for

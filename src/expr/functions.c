@@ -73,6 +73,8 @@ static const sp_fn_info fn_table_[] = {
     S_("to_json", SP_FN_TO_JSON, 1, 2),
     S_("from_avro", SP_FN_FROM_AVRO, 2, 3),
     S_("to_avro", SP_FN_TO_AVRO, 1, 2),
+    S_("from_csv", SP_FN_FROM_CSV, 2, 3),
+    S_("to_csv", SP_FN_TO_CSV, 1, 2),
     S_("div", SP_FN_IDIV, 2, 2),
     S_("mod", SP_FN_MOD, 2, 2),
     S_("negative", SP_FN_NEG, 1, 1),
@@ -182,6 +184,8 @@ const char *sp_fn_name(int fn) {
       [SP_FN_TO_JSON] = "to_json",
       [SP_FN_FROM_AVRO] = "from_avro",
       [SP_FN_TO_AVRO] = "to_avro",
+      [SP_FN_FROM_CSV] = "from_csv",
+      [SP_FN_TO_CSV] = "to_csv",
   };
   if (fn <= 0 || fn >= SP_FN_COUNT_ || !names[fn]) return "?";
   return names[fn];

@@ -201,7 +201,8 @@ static void func_sql_(const sp_ast_expr *a, const char *text, const sp_type *in,
     sp_buf_puts(o, "window");
     return;
   }
-  if ((!strcmp(nm, "from_json") || !strcmp(nm, "to_json")) && n >= 1) {
+  if ((!strcmp(nm, "from_json") || !strcmp(nm, "to_json") || !strcmp(nm, "from_csv") || !strcmp(nm, "to_csv")) &&
+      n >= 1) {
     /* Spark: the schema and options are not children, only the input is shown */
     sp_buf_puts(o, nm);
     sp_buf_putc(o, '(');

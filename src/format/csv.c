@@ -260,6 +260,58 @@ static int check_types_(const sp_type *schema, spate_error *err) {
 
 static const char *FAILFAST_PREFIX = "Malformed records are detected in record parsing. Parse Mode: FAILFAST.";
 
+/* Time zone and datetime patterns of opts compiled into c (zeroed by the caller). */
+static int csv_ctx_open_(csv_ctx_ *c, const sp_format_opts *opts, spate_error *err) {
+  c->o = opts;
+  if (opts->timezone && *opts->timezone && strcmp(opts->timezone, "UTC") != 0) {
+    c->tz = sp_tz_open(opts->timezone);
+    if (!c->tz) return spate_error_set(err, SPATE_EINVAL, "Invalid time zone: %s", opts->timezone);
+  }
+  if (opts->timestamp_format && !(c->ts_fmt = sp_dtfmt_compile(opts->timestamp_format)))
+    return spate_error_set(err, SPATE_EINVAL, "Invalid timestampFormat pattern: %s", opts->timestamp_format);
+  if (opts->date_format && !(c->date_fmt = sp_dtfmt_compile(opts->date_format)))
+    return spate_error_set(err, SPATE_EINVAL, "Invalid dateFormat pattern: %s", opts->date_format);
+  return 0;
+}
+
+static void csv_ctx_close_(csv_ctx_ *c) {
+  sp_tz_close(c->tz);
+  sp_dtfmt_free(c->ts_fmt);
+  sp_dtfmt_free(c->date_fmt);
+}
+
+/* Append the fields of record r to the data columns cols[0..ncols) (skipping the
+ * corrupt-record column, which the caller fills): missing fields NULL, nullValue or an
+ * unquoted empty field NULL, an unparsable value NULL. True when a value was
+ * unparsable; *why then names the first problem. */
+static bool csv_convert_(csv_ctx_ *c, const csv_rec_ *r, sp_vec **cols, int ncols, int corrupt, const char **why) {
+  const char *nullv = c->o->null_value ? c->o->null_value : "";
+  size_t nulll = strlen(nullv);
+  bool bad = false;
+  int k = 0;
+  for (int col = 0; col < ncols; col++) {
+    if (col == corrupt) continue;
+    sp_vec *v = cols[col];
+    if (k >= r->nf) {
+      sp_vec_append_null(v);
+      k++;
+      continue;
+    }
+    const csv_field_ *f = &r->f[k++];
+    const char *s = r->text.data + f->off;
+    if ((f->len == 0 && !f->quoted) || (f->len == nulll && memcmp(s, nullv, nulll) == 0)) {
+      sp_vec_append_null(v);
+      continue;
+    }
+    if (!csv_value_(c, v, s, f->len)) {
+      sp_vec_append_null(v);
+      if (!bad) *why = c->msg;
+      bad = true;
+    }
+  }
+  return bad;
+}
+
 int sp_csv_decode_lines(const char *buf, size_t len, const sp_format_opts *opts, const char *source_name,
                         int64_t first_line, sp_batch *out, sp_decode_stats *stats, spate_error *err) {
   sp_format_opts defopts;
@@ -273,31 +325,14 @@ int sp_csv_decode_lines(const char *buf, size_t len, const sp_format_opts *opts,
   if (rc) return rc;
   csv_ctx_ c;
   memset(&c, 0, sizeof c);
-  c.o = opts;
   csv_rec_ r;
   memset(&r, 0, sizeof r);
   sp_buf_init(&r.text);
-  if (opts->timezone && *opts->timezone && strcmp(opts->timezone, "UTC") != 0) {
-    c.tz = sp_tz_open(opts->timezone);
-    if (!c.tz) {
-      rc = spate_error_set(err, SPATE_EINVAL, "Invalid time zone: %s", opts->timezone);
-      goto done;
-    }
-  }
-  if (opts->timestamp_format && !(c.ts_fmt = sp_dtfmt_compile(opts->timestamp_format))) {
-    rc = spate_error_set(err, SPATE_EINVAL, "Invalid timestampFormat pattern: %s", opts->timestamp_format);
-    goto done;
-  }
-  if (opts->date_format && !(c.date_fmt = sp_dtfmt_compile(opts->date_format))) {
-    rc = spate_error_set(err, SPATE_EINVAL, "Invalid dateFormat pattern: %s", opts->date_format);
-    goto done;
-  }
+  if ((rc = csv_ctx_open_(&c, opts, err))) goto done;
   int ncols = out->ncols;
   sp_vec **cols = out->cols;
   int corrupt = sp_fmt_corrupt_index(out->schema, opts);
   int ndata = corrupt >= 0 ? ncols - 1 : ncols;
-  const char *nullv = opts->null_value ? opts->null_value : "";
-  size_t nulll = strlen(nullv);
   int64_t cur = ncols > 0 ? cols[0]->length : out->nrows;
   const char *source = source_name ? source_name : "<unknown>";
   int64_t lineno = first_line > 0 ? first_line : 1;
@@ -330,26 +365,10 @@ int sp_csv_decode_lines(const char *buf, size_t len, const sp_format_opts *opts,
       bad = true;
       why = "Malformed CSV record";
     }
-    int k = 0;
-    for (int col = 0; col < ncols; col++) {
-      if (col == corrupt) continue;
-      sp_vec *v = cols[col];
-      if (k >= r.nf) {
-        sp_vec_append_null(v);
-        k++;
-        continue;
-      }
-      const csv_field_ *f = &r.f[k++];
-      const char *s = r.text.data + f->off;
-      if ((f->len == 0 && !f->quoted) || (f->len == nulll && memcmp(s, nullv, nulll) == 0)) {
-        sp_vec_append_null(v);
-        continue;
-      }
-      if (!csv_value_(&c, v, s, f->len)) {
-        sp_vec_append_null(v);
-        if (!bad) why = c.msg;
-        bad = true;
-      }
+    const char *why2 = NULL;
+    if (csv_convert_(&c, &r, cols, ncols, corrupt, &why2)) {
+      if (!bad) why = why2;
+      bad = true;
     }
     if (!bad) {
       if (corrupt >= 0) sp_vec_append_null(cols[corrupt]);
@@ -376,9 +395,7 @@ int sp_csv_decode_lines(const char *buf, size_t len, const sp_format_opts *opts,
 done:
   free(r.f);
   sp_buf_free(&r.text);
-  sp_tz_close(c.tz);
-  sp_dtfmt_free(c.ts_fmt);
-  sp_dtfmt_free(c.date_fmt);
+  csv_ctx_close_(&c);
   return rc;
 }
 
@@ -472,6 +489,43 @@ static void csv_put_(sp_buf *out, const char *s, size_t n, const sp_format_opts 
   sp_buf_putc(out, q);
 }
 
+/* Row i of the columns cols[0..ncols) as one CSV record (no line terminator). */
+static void csv_encode_row_(sp_buf *out, sp_vec *const *cols, int ncols, int64_t i, const sp_format_opts *opts,
+                            sp_dtfmt *tsf, sp_dtfmt *df, sp_tz *tz) {
+  char sep = opts->sep ? opts->sep : ',';
+  const char *nullv = opts->null_value ? opts->null_value : "";
+  char tmp[64];
+  for (int c = 0; c < ncols; c++) {
+    if (c) sp_buf_putc(out, sep);
+    const sp_vec *v = cols[c];
+    if (sp_vec_is_null(v, i) || v->type->id == SP_NULL) {
+      sp_buf_puts(out, nullv);
+      continue;
+    }
+    int n = 0;
+    switch (v->type->id) {
+      case SP_STRING:
+      case SP_BINARY: {
+        int32_t len;
+        const char *s = sp_vec_str(v, i, &len);
+        csv_put_(out, s, (size_t)len, opts, true);
+        continue;
+      }
+      case SP_BOOLEAN: n = snprintf(tmp, sizeof tmp, "%s", sp_vec_bool(v)[i] ? "true" : "false"); break;
+      case SP_INT: n = snprintf(tmp, sizeof tmp, "%d", (int)sp_vec_i32(v)[i]); break;
+      case SP_BIGINT: n = snprintf(tmp, sizeof tmp, "%lld", (long long)sp_vec_i64(v)[i]); break;
+      case SP_DOUBLE: n = sp_format_double(sp_vec_f64(v)[i], tmp, sizeof tmp); break;
+      case SP_TIMESTAMP: n = sp_dtfmt_format(tsf, sp_vec_i64(v)[i], tz, tmp, sizeof tmp); break;
+      case SP_DATE:
+        n = df ? sp_dtfmt_format(df, (int64_t)sp_vec_i32(v)[i] * 86400000000LL, NULL, tmp, sizeof tmp)
+               : sp_date_format_cast(sp_vec_i32(v)[i], tmp, sizeof tmp);
+        break;
+      default: n = 0; break;
+    }
+    if (n > 0) csv_put_(out, tmp, (size_t)n, opts, false);
+  }
+}
+
 int sp_csv_encode_batch(const sp_batch *b, const sp_format_opts *opts, bool with_header, sp_buf *out) {
   sp_format_opts defopts;
   if (!opts) {
@@ -480,7 +534,6 @@ int sp_csv_encode_batch(const sp_batch *b, const sp_format_opts *opts, bool with
   }
   if (check_types_(b->schema, NULL)) return SPATE_EUNSUPPORTED;
   char sep = opts->sep ? opts->sep : ',';
-  const char *nullv = opts->null_value ? opts->null_value : "";
   sp_tz *tz = NULL;
   sp_dtfmt *tsf = sp_dtfmt_compile(opts->timestamp_format ? opts->timestamp_format : "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
   sp_dtfmt *df = opts->date_format ? sp_dtfmt_compile(opts->date_format) : NULL;
@@ -497,37 +550,8 @@ int sp_csv_encode_batch(const sp_batch *b, const sp_format_opts *opts, bool with
     }
     sp_buf_putc(out, '\n');
   }
-  char tmp[64];
   for (int64_t i = 0; i < b->nrows; i++) {
-    for (int c = 0; c < b->ncols; c++) {
-      if (c) sp_buf_putc(out, sep);
-      const sp_vec *v = b->cols[c];
-      if (sp_vec_is_null(v, i) || v->type->id == SP_NULL) {
-        sp_buf_puts(out, nullv);
-        continue;
-      }
-      int n = 0;
-      switch (v->type->id) {
-        case SP_STRING:
-        case SP_BINARY: {
-          int32_t len;
-          const char *s = sp_vec_str(v, i, &len);
-          csv_put_(out, s, (size_t)len, opts, true);
-          continue;
-        }
-        case SP_BOOLEAN: n = snprintf(tmp, sizeof tmp, "%s", sp_vec_bool(v)[i] ? "true" : "false"); break;
-        case SP_INT: n = snprintf(tmp, sizeof tmp, "%d", (int)sp_vec_i32(v)[i]); break;
-        case SP_BIGINT: n = snprintf(tmp, sizeof tmp, "%lld", (long long)sp_vec_i64(v)[i]); break;
-        case SP_DOUBLE: n = sp_format_double(sp_vec_f64(v)[i], tmp, sizeof tmp); break;
-        case SP_TIMESTAMP: n = sp_dtfmt_format(tsf, sp_vec_i64(v)[i], tz, tmp, sizeof tmp); break;
-        case SP_DATE:
-          n = df ? sp_dtfmt_format(df, (int64_t)sp_vec_i32(v)[i] * 86400000000LL, NULL, tmp, sizeof tmp)
-                 : sp_date_format_cast(sp_vec_i32(v)[i], tmp, sizeof tmp);
-          break;
-        default: n = 0; break;
-      }
-      if (n > 0) csv_put_(out, tmp, (size_t)n, opts, false);
-    }
+    csv_encode_row_(out, b->cols, b->ncols, i, opts, tsf, df, tz);
     sp_buf_putc(out, '\n');
   }
   rc = sp_buf_check(out);
@@ -536,4 +560,144 @@ done:
   sp_dtfmt_free(tsf);
   sp_dtfmt_free(df);
   return rc;
+}
+
+/* ------------------------------------------------------------------ from_csv / to_csv */
+
+int sp_csv_decode_vec(const sp_vec *in, sp_type *type, const sp_format_opts *opts, sp_vec **out,
+                      spate_error *err) {
+  sp_format_opts defopts;
+  if (!opts) {
+    sp_format_opts_default(&defopts);
+    opts = &defopts;
+  }
+  *out = NULL;
+  if (!in || (in->type->id != SP_STRING && in->type->id != SP_BINARY))
+    return spate_error_set(err, SPATE_EINVAL, "from_csv needs a STRING or BINARY input");
+  if (!type || type->id != SP_STRUCT) return spate_error_set(err, SPATE_EUNSUPPORTED, "from_csv needs a STRUCT schema");
+  if (opts->mode == SP_MODE_DROPMALFORMED)
+    return spate_error_set(err, SPATE_EINVAL,
+                           "from_csv() doesn't support the DROPMALFORMED mode. Acceptable modes are PERMISSIVE and "
+                           "FAILFAST.");
+  int rc = check_types_(type, err);
+  if (rc) return rc;
+  csv_ctx_ c;
+  memset(&c, 0, sizeof c);
+  csv_rec_ r;
+  memset(&r, 0, sizeof r);
+  sp_buf_init(&r.text);
+  sp_vec *res = NULL;
+  if ((rc = csv_ctx_open_(&c, opts, err))) goto done;
+  if (!(res = sp_vec_new(type, in->length))) {
+    rc = spate_error_set(err, SPATE_ENOMEM, "out of memory in from_csv");
+    goto done;
+  }
+  int ncols = res->nchildren;
+  int corrupt = sp_fmt_corrupt_index(type, opts);
+  int ndata = corrupt >= 0 ? ncols - 1 : ncols;
+  for (int64_t i = 0; i < in->length; i++) {
+    if (sp_vec_is_null(in, i)) {
+      sp_vec_append_null(res);
+      continue;
+    }
+    int32_t sl;
+    const char *s = sp_vec_str(in, i, &sl);
+    const char *why = NULL;
+    bool bad;
+    if (sl == 0) {
+      /* univocity gives no tokens for an empty string: malformed, every field NULL */
+      for (int col = 0; col < ncols; col++)
+        if (col != corrupt) sp_vec_append_null(res->children[col]);
+      bad = true;
+      why = "empty input";
+    } else {
+      /* one record per string: the first one (Spark's parseLine) */
+      const char *rec_end;
+      int64_t nlines;
+      csv_record_(s, s + sl, opts, &r, &rec_end, &nlines);
+      if (r.oom || r.text.failed) {
+        rc = spate_error_set(err, SPATE_ENOMEM, "out of memory in from_csv");
+        goto done;
+      }
+      bad = csv_convert_(&c, &r, res->children, ncols, corrupt, &why);
+      if (r.nf != ndata && (opts->mode != SP_MODE_PERMISSIVE || corrupt >= 0)) {
+        if (!bad) why = "Malformed CSV record";
+        bad = true;
+      }
+    }
+    if (bad && opts->mode == SP_MODE_FAILFAST) {
+      rc = spate_error_set(err, SPATE_EMALFORMED, "%s row %lld: %s", FAILFAST_PREFIX, (long long)i,
+                           why ? why : "Malformed CSV record");
+      goto done;
+    }
+    if (corrupt >= 0) {
+      if (bad)
+        sp_vec_append_str(res->children[corrupt], s, sl);
+      else
+        sp_vec_append_null(res->children[corrupt]);
+    }
+    sp_vec_struct_append(res, true);
+  }
+  if (sp_vec_check(res) || r.text.failed) rc = spate_error_set(err, SPATE_ENOMEM, "out of memory in from_csv");
+done:
+  free(r.f);
+  sp_buf_free(&r.text);
+  csv_ctx_close_(&c);
+  if (rc) {
+    sp_vec_free(res);
+    return rc;
+  }
+  *out = res;
+  return 0;
+}
+
+int sp_csv_encode_vec(const sp_vec *in, const sp_format_opts *opts, sp_vec **out, spate_error *err) {
+  sp_format_opts defopts;
+  if (!opts) {
+    sp_format_opts_default(&defopts);
+    opts = &defopts;
+  }
+  *out = NULL;
+  if (!in || in->type->id != SP_STRUCT) return spate_error_set(err, SPATE_EINVAL, "to_csv needs a STRUCT input");
+  int rc = check_types_(in->type, err);
+  if (rc) return rc;
+  sp_tz *tz = NULL;
+  sp_dtfmt *tsf = sp_dtfmt_compile(opts->timestamp_format ? opts->timestamp_format : "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
+  sp_dtfmt *df = opts->date_format ? sp_dtfmt_compile(opts->date_format) : NULL;
+  sp_vec *res = NULL;
+  sp_buf tmp;
+  sp_buf_init(&tmp);
+  if (opts->timezone && *opts->timezone && strcmp(opts->timezone, "UTC") != 0 && !(tz = sp_tz_open(opts->timezone))) {
+    rc = spate_error_set(err, SPATE_EINVAL, "Invalid time zone: %s", opts->timezone);
+    goto done;
+  }
+  if (!tsf || (opts->date_format && !df)) {
+    rc = spate_error_set(err, SPATE_EINVAL, "to_csv: invalid datetime pattern");
+    goto done;
+  }
+  if (!(res = sp_vec_new(sp_type_prim(SP_STRING), in->length))) {
+    rc = spate_error_set(err, SPATE_ENOMEM, "out of memory in to_csv");
+    goto done;
+  }
+  for (int64_t i = 0; i < in->length; i++) {
+    if (sp_vec_is_null(in, i)) {
+      sp_vec_append_null(res);
+      continue;
+    }
+    sp_buf_reset(&tmp);
+    csv_encode_row_(&tmp, in->children, in->nchildren, i, opts, tsf, df, tz);
+    sp_vec_append_str(res, tmp.data ? tmp.data : "", (int32_t)tmp.len);
+  }
+  if (tmp.failed || sp_vec_check(res)) rc = spate_error_set(err, SPATE_ENOMEM, "out of memory in to_csv");
+done:
+  sp_buf_free(&tmp);
+  sp_tz_close(tz);
+  sp_dtfmt_free(tsf);
+  sp_dtfmt_free(df);
+  if (rc) {
+    sp_vec_free(res);
+    return rc;
+  }
+  *out = res;
+  return 0;
 }

@@ -105,6 +105,17 @@ int sp_csv_infer_schema(const char *buf, size_t len, const sp_format_opts *opts,
                         spate_error *err);
 /* Encode rows as CSV lines (header line first when opts->header and `with_header`). */
 int sp_csv_encode_batch(const sp_batch *b, const sp_format_opts *opts, bool with_header, sp_buf *out);
+/* from_csv: decode the first CSV record of each row of a STRING/BINARY vector into a
+ * STRUCT vector of `type` (flat). NULL input gives NULL; an empty string, a wrong
+ * field count (when not PERMISSIVE or with a corrupt-record column) or an unparsable
+ * value is malformed: PERMISSIVE keeps the partial row (all NULL for an empty string)
+ * with the text in the corrupt-record column, FAILFAST fails with SPATE_EMALFORMED
+ * naming the row; DROPMALFORMED is rejected (SPATE_EINVAL). */
+int sp_csv_decode_vec(const sp_vec *in, sp_type *type, const sp_format_opts *opts, sp_vec **out,
+                      spate_error *err);
+/* to_csv: each row of a flat STRUCT vector as one CSV record without a line
+ * terminator (the writer's quoting, trimming and nullValue rules); NULL row -> NULL. */
+int sp_csv_encode_vec(const sp_vec *in, const sp_format_opts *opts, sp_vec **out, spate_error *err);
 
 /* ---- text ---- */
 

@@ -30,6 +30,7 @@
 
 #include "common/crash.h"
 #include "common/datetime.h"
+#include "runtime/compat.h"
 #include "runtime/progress.h"
 #include "runtime/runtime.h"
 
@@ -328,6 +329,8 @@ static int open_execution_(spate_query *q, spate_error *err) {
   q->shuffle_partitions = (int)parts;
   const sp_node *nodes[MAX_CHAIN];
   int n = stateful_nodes_(q->plan->root, nodes, 0, MAX_CHAIN);
+  /* Restart with a changed query: refuse incompatible state before any batch (runtime/compat.c). */
+  if ((rc = sp_compat_check_state(q->cp, nodes, n, err))) return rc;
   for (int i = 0; i < n; i++) {
     char sub[64];
     snprintf(sub, sizeof sub, "state/%d", nodes[i]->op_id);

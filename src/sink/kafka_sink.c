@@ -195,11 +195,13 @@ static int read_last_marker_(ksink_impl *ki, const char *bootstrap, spate_error 
     return rc;
   }
   (void)bootstrap;
-  char errstr[512];
+  rd_kafka_conf_set_log_cb(conf, sp_kafka_log_cb);
+  char errstr[512], safe[512];
   rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
   if (!c) {
     rd_kafka_conf_destroy(conf);
-    return spate_error_set(err, SPATE_EIO, "Kafka sink: cannot create the commit-marker reader: %s", errstr);
+    sp_kafka_redact(&ki->kconf, errstr, safe, sizeof safe);
+    return spate_error_set(err, SPATE_EIO, "Kafka sink: cannot create the commit-marker reader: %s", safe);
   }
   rd_kafka_poll_set_consumer(c);
   int64_t lo = 0, hi = 0;
@@ -340,13 +342,15 @@ static int ksink_open_(sp_sink *s, sp_type *schema, sp_output_mode mode, spate_e
     rd_kafka_conf_destroy(conf);
     return rc;
   }
+  rd_kafka_conf_set_log_cb(conf, sp_kafka_log_cb); /* secrets redacted from librdkafka's logs */
   rd_kafka_conf_set_dr_msg_cb(conf, dr_cb_);
   rd_kafka_conf_set_opaque(conf, ki);
-  char errstr[512];
+  char errstr[512], safe[512];
   ki->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
   if (!ki->rk) {
     rd_kafka_conf_destroy(conf);
-    return spate_error_set(err, SPATE_EIO, "Kafka sink: cannot create producer: %s", errstr);
+    sp_kafka_redact(&ki->kconf, errstr, safe, sizeof safe);
+    return spate_error_set(err, SPATE_EIO, "Kafka sink: cannot create producer: %s", safe);
   }
   if (ki->transactional) {
     rd_kafka_error_t *e = rd_kafka_init_transactions(ki->rk, (int)ki->timeout_ms);

@@ -11,10 +11,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -90,7 +92,78 @@ int sp_kafka_conf_apply(const sp_kafka_conf *c, rd_kafka_conf_t *conf, const cha
     int rc = sp_kafka_conf_set(conf, c->keys[i], c->vals[i], what, err);
     if (rc) return rc;
   }
+  rd_kafka_conf_set_log_cb(conf, sp_kafka_log_cb);
   return 0;
+}
+
+/* Values shorter than this are not searched for (they would mangle unrelated text). */
+#define SECRET_MIN_ 3
+
+/* Copy in to out (cap bytes, NUL-terminated) with every occurrence of one of the
+ * secret values vals[0..n) (NULL entries skipped) replaced by the redaction mark. */
+static void redact_values_(const char *const *vals, int n, const char *in, char *out, size_t cap) {
+  size_t o = 0;
+  static const char mark[] = "*********(redacted)";
+  if (!cap) return;
+  while (*in && o + 1 < cap) {
+    size_t hit = 0;
+    for (int i = 0; i < n && !hit; i++) {
+      size_t l = vals[i] ? strlen(vals[i]) : 0;
+      if (l >= SECRET_MIN_ && !strncmp(in, vals[i], l)) hit = l;
+    }
+    if (hit) {
+      for (const char *m = mark; *m && o + 1 < cap; m++) out[o++] = *m;
+      in += hit;
+    } else {
+      out[o++] = *in++;
+    }
+  }
+  out[o] = '\0';
+}
+
+void sp_kafka_redact(const sp_kafka_conf *c, const char *in, char *out, size_t cap) {
+  const char *vals[64] = {0};
+  int n = 0;
+  for (int i = 0; c && i < c->n && n < 64; i++)
+    if (sp_kafka_secret_key(c->keys[i])) vals[n++] = c->vals[i];
+  redact_values_(vals, n, in, out, cap);
+}
+
+void sp_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+  /* The handle's secret-looking properties (sasl.*, ssl.*, *password*...) whose value
+   * differs from librdkafka's default, i.e. the values the user gave. */
+  const char *vals[64] = {0};
+  int n = 0;
+  size_t cnt = 0, dcnt = 0;
+  const char **dump = NULL, **defs = NULL;
+  rd_kafka_conf_t *dconf = NULL;
+  if (rk) {
+    union {
+      const rd_kafka_conf_t *c;
+      rd_kafka_conf_t *m;
+    } u;
+    u.c = rd_kafka_conf((rd_kafka_t *)(uintptr_t)rk);
+    dump = u.c ? rd_kafka_conf_dump(u.m, &cnt) : NULL;
+    dconf = rd_kafka_conf_new();
+    defs = dconf ? rd_kafka_conf_dump(dconf, &dcnt) : NULL;
+  }
+  for (size_t i = 0; dump && i + 1 < cnt && n < 64; i += 2) {
+    if (!sp_kafka_secret_key(dump[i]) || !dump[i + 1] || strlen(dump[i + 1]) < SECRET_MIN_) continue;
+    bool is_default = false;
+    for (size_t j = 0; defs && j + 1 < dcnt && !is_default; j += 2)
+      is_default = !strcmp(defs[j], dump[i]) && defs[j + 1] && !strcmp(defs[j + 1], dump[i + 1]);
+    if (!is_default) vals[n++] = dump[i + 1];
+  }
+  char out[2048];
+  redact_values_(vals, n, buf ? buf : "", out, sizeof out);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  /* librdkafka's default log line format */
+  fprintf(stderr, "%%%d|%lld.%03d|%s|%s| %s\n", level, (long long)ts.tv_sec, (int)(ts.tv_nsec / 1000000),
+          fac ? fac : "", rk ? rd_kafka_name(rk) : "", out);
+  if (dump) rd_kafka_conf_dump_free(dump, cnt);
+  if (defs) rd_kafka_conf_dump_free(defs, dcnt);
+  if (dconf) rd_kafka_conf_destroy(dconf);
 }
 
 /* ---- offset maps ---- */

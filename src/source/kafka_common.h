@@ -4,6 +4,8 @@
  * per-partition offset maps and their Spark JSON form
  * ({"topic":{"0":123,"1":40}}), and Spark's maxOffsetsPerTrigger split.
  * No global state: every librdkafka handle belongs to one source or sink.
+ * Secrets: values of sasl.* / ssl.* / *password* properties never reach messages
+ * or librdkafka's log lines (sp_kafka_log_cb, sp_kafka_redact).
  */
 #ifndef SPATE_SOURCE_KAFKA_COMMON_H
 #define SPATE_SOURCE_KAFKA_COMMON_H
@@ -33,6 +35,14 @@ const char *sp_kafka_conf_get(const sp_kafka_conf *c, const char *key);
 bool sp_kafka_secret_key(const char *key);
 /* Set every property on `conf`. Errors name the property, never its value. */
 int sp_kafka_conf_apply(const sp_kafka_conf *c, rd_kafka_conf_t *conf, const char *what, spate_error *err);
+/* (sp_kafka_conf_apply also installs sp_kafka_log_cb on conf.) */
+/* librdkafka log callback: librdkafka's default stderr line, with the values of the
+ * handle's secret properties (sp_kafka_secret_key, when not librdkafka's default)
+ * replaced by "*********(redacted)" (librdkafka's CONFWARN lines quote values). */
+void sp_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf);
+/* Copy `in` into out[cap] with the values of c's secret properties redacted (for
+ * librdkafka error strings such as rd_kafka_new's errstr). */
+void sp_kafka_redact(const sp_kafka_conf *c, const char *in, char *out, size_t cap);
 /* rd_kafka_conf_set that turns a failure into a spate error (values not echoed). */
 int sp_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, const char *what, spate_error *err);
 

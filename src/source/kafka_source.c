@@ -424,11 +424,12 @@ static int kafka_open_(sp_source *s, const char *meta_dir, sp_pool *pool, spate_
     rd_kafka_conf_destroy(conf);
     return rc;
   }
-  char errstr[512];
+  char errstr[512], safe[512];
   ki->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
   if (!ki->rk) {
     rd_kafka_conf_destroy(conf);
-    return spate_error_set(err, SPATE_EIO, "Kafka source: cannot create consumer: %s", errstr);
+    sp_kafka_redact(&ki->kconf, errstr, safe, sizeof safe);
+    return spate_error_set(err, SPATE_EIO, "Kafka source: cannot create consumer: %s", safe);
   }
   rd_kafka_poll_set_consumer(ki->rk);
   /* Initial offsets persisted by an earlier run. */
