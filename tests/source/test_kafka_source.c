@@ -211,6 +211,47 @@ static void test_batches_and_replay(void **state) {
   cluster_stop_(&c);
 }
 
+
+/* Beyond Spark: with kafka.group.id, commit(end) commits the batch's end offsets to the
+ * consumer group, so standard lag tools see progress (read back with rd_kafka_committed). */
+static void test_group_offsets_committed(void **state) {
+  (void)state;
+  cluster c;
+  cluster_start_(&c);
+  for (int i = 0; i < 5; i++) produce_(&c, "t", i % 2, "k", "v");
+  flush_(&c);
+  spate_error e = {0};
+  int rc;
+  sp_source *s = make_source_(&c, "kafka.group.id", "spate-test-group", &e, &rc);
+  assert_int_equal(rc, 0);
+  assert_int_equal(s->vt->open(s, c.dir, NULL, &e), 0);
+  char *end = NULL;
+  assert_int_equal(s->vt->latest_offset(s, NULL, &end, &e), 0);
+  assert_string_equal(end, "{\"t\":{\"0\":3,\"1\":2}}");
+  sp_batch_list l = {0};
+  assert_int_equal(s->vt->get_batch(s, NULL, end, &l, &e), 0);
+  sp_batch_list_release(&l);
+  s->vt->commit(s, end);
+  /* Another client of the same group sees the committed positions. */
+  char errstr[256];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", c.bootstrap, errstr, sizeof errstr);
+  rd_kafka_conf_set(conf, "group.id", "spate-test-group", errstr, sizeof errstr);
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  assert_non_null(rk);
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(2);
+  rd_kafka_topic_partition_list_add(parts, "t", 0);
+  rd_kafka_topic_partition_list_add(parts, "t", 1);
+  assert_int_equal(rd_kafka_committed(rk, parts, 10000), 0);
+  assert_int_equal(parts->elems[0].offset, 3);
+  assert_int_equal(parts->elems[1].offset, 2);
+  rd_kafka_topic_partition_list_destroy(parts);
+  rd_kafka_destroy(rk);
+  free(end);
+  sp_source_free(s);
+  cluster_stop_(&c);
+}
+
 static void test_latest_and_json_start(void **state) {
   (void)state;
   cluster c;
@@ -336,6 +377,7 @@ int main(void) {
       cmocka_unit_test(test_latest_and_json_start),
       cmocka_unit_test(test_metrics_offsets_behind_latest),
       cmocka_unit_test(test_option_errors),
+      cmocka_unit_test(test_group_offsets_committed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
