@@ -121,6 +121,34 @@ int sp_fmt_base64_decode(const char *in, size_t n, sp_buf *out) {
   return 0;
 }
 
+/* Length of the valid UTF-8 sequence starting at s[0] (lead byte >= 0x80), or 0 if
+ * it is invalid (bad lead, missing continuation, overlong, surrogate, > U+10FFFF). */
+static size_t utf8_seq_(const unsigned char *s, size_t n) {
+  unsigned char c = s[0];
+  size_t len;
+  uint32_t cp;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+    cp = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    cp = c & 0x0F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (n < len) return 0;
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (s[i] & 0x3F);
+  }
+  if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+    return 0;
+  return len;
+}
+
 void sp_fmt_json_string(sp_buf *out, const char *s, size_t n) {
   static const char hx[] = "0123456789ABCDEF";
   sp_buf_reserve(out, n + 2);
@@ -128,6 +156,19 @@ void sp_fmt_json_string(sp_buf *out, const char *s, size_t n) {
   size_t run = 0;
   for (size_t k = 0; k < n; k++) {
     unsigned char c = (unsigned char)s[k];
+    if (c >= 0x80) {
+      /* Valid UTF-8 passes; an invalid byte becomes U+FFFD, as Spark's strings hold
+       * after Java decoded the input. */
+      size_t len = utf8_seq_((const unsigned char *)s + k, n - k);
+      if (len) {
+        k += len - 1;
+        continue;
+      }
+      sp_buf_append(out, s + run, k - run);
+      sp_buf_append(out, "\xEF\xBF\xBD", 3);
+      run = k + 1;
+      continue;
+    }
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     sp_buf_append(out, s + run, k - run);
     run = k + 1;

@@ -14,6 +14,7 @@
 
 #include "common/valfmt.h"
 #include "format/format.h"
+#include "format/format_internal.h"
 
 /* Seed data lives beside the checkout (ctest sets SPATE_SEED_DIR). */
 static const char *seed_path_(const char *rel) {
@@ -149,6 +150,20 @@ static void test_infer_rules(void **state) {
   sp_type_unref(st);
 }
 
+
+/* JSON strings out: escapes as Spark's writer; valid UTF-8 kept, invalid bytes become
+ * U+FFFD (what Spark's Java strings hold after decoding the input). */
+static void test_json_string_utf8(void **state) {
+  (void)state;
+  sp_buf b;
+  sp_buf_init(&b);
+  const char in[] = "a\"\n\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80|\xFF|\xC3|\xED\xA0\x80|\xC0\xAF|\x01";
+  sp_fmt_json_string(&b, in, sizeof in - 1);
+  sp_buf_putc(&b, 0);
+  assert_string_equal(b.data, "\"a\\\"\\n\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80|\xEF\xBF\xBD|\xEF\xBF\xBD|"
+                              "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD|\xEF\xBF\xBD\xEF\xBF\xBD|\\u0001\"");
+  sp_buf_free(&b);
+}
 /* ---------------------------------------------------------------- decoding */
 
 /* Column pruning: pruned fields come out null (not parsed, even when their value
@@ -655,7 +670,7 @@ int main(void) {
       cmocka_unit_test(test_decode_seed),  cmocka_unit_test(test_decode_modes),
       cmocka_unit_test(test_decode_types), cmocka_unit_test(test_encode),
       cmocka_unit_test(test_round_trip_seed), cmocka_unit_test(test_from_json),
-      cmocka_unit_test(test_throughput), cmocka_unit_test(test_decode_prune),
+      cmocka_unit_test(test_throughput), cmocka_unit_test(test_decode_prune), cmocka_unit_test(test_json_string_utf8),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
