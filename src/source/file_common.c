@@ -165,3 +165,14 @@ bool sp_file_hidden_name(const char *name) {
   if (n >= 10 && strcmp(name + n - 10, "._COPYING_") == 0) return true;
   return false;
 }
+
+char *sp_path_join(const char *dir, const char *name) {
+  size_t dl = strlen(dir), nl = strlen(name);
+  char *p = malloc(dl + nl + 2);
+  if (!p) return NULL;
+  memcpy(p, dir, dl);
+  size_t w = dl;
+  if (w == 0 || p[w - 1] != '/') p[w++] = '/';
+  memcpy(p + w, name, nl + 1);
+  return p;
+}

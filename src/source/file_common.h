@@ -46,5 +46,7 @@ int sp_read_file_padded(const char *path, char **data, size_t *len, spate_error 
 /* InMemoryFileIndex.shouldFilterOut: names starting with '.' or '_' (unless they
  * contain '='), and "*._COPYING_", are not data files. */
 bool sp_file_hidden_name(const char *name);
+/* dir + "/" + name (no doubled '/'); malloc'd, NULL on OOM. */
+char *sp_path_join(const char *dir, const char *name);
 
 #endif

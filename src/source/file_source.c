@@ -289,20 +289,14 @@ static int list_dir_(const char *dir, int root_len, int depth, file_list *out, s
     return spate_error_set(err, SPATE_EIO, "cannot list %s: %s", dir, strerror(errno));
   }
   int rc = 0;
-  size_t dl = strlen(dir);
   struct dirent *de;
   while (!rc && (de = readdir(d)) != NULL) {
     if (hidden_name_(de->d_name)) continue;
-    size_t nl = strlen(de->d_name);
-    char *p = malloc(dl + nl + 2);
+    char *p = sp_path_join(dir, de->d_name);
     if (!p) {
       rc = oom_(err);
       break;
     }
-    memcpy(p, dir, dl);
-    size_t w = dl;
-    if (w == 0 || p[w - 1] != '/') p[w++] = '/';
-    memcpy(p + w, de->d_name, nl + 1);
     struct stat st;
     if (stat(p, &st) != 0) {
       free(p); /* vanished or dangling link */
