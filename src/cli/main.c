@@ -39,7 +39,7 @@ static void usage_(FILE *f) {
           "  spate run JOB.sql [options]      run every streaming query in a job file\n"
           "  spate explain JOB.sql [options]  print the plan of each query without running it\n"
           "  spate explain --analyze JOB.sql  run what is available now, then print each plan with\n"
-          "                                   the state its stateful operator holds\n"
+          "                                   the state its stateful operators hold\n"
           "  spate gen KIND [options]         write generated data (invoices, words, ysb, seq)\n"
           "  spate verify OUT_DIR [options]   check a file sink's records exactly once (see verify --help)\n"
           "  spate status [--url URL]         print the queries of a `spate run --ui` process\n"

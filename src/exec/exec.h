@@ -105,11 +105,16 @@ int sp_hash_join_probe(const sp_hash_join *hj, const sp_batch *in, const sp_eval
                        spate_error *err);
 void sp_hash_join_free(sp_hash_join *hj);
 
-/* ---- the stateful operator of a query (a seam for joins and more operators) ---- */
+/* ---- a stateful operator of a query (one per AGGREGATE, DEDUPLICATE, stream-stream JOIN) ---- */
 typedef struct sp_stateful {
-  const sp_node *node;        /* AGGREGATE or DEDUPLICATE */
+  const sp_node *node;        /* AGGREGATE, DEDUPLICATE or stream-stream JOIN */
   int num_partitions;
   const char *operator_name;  /* progress stateOperators[].operatorName */
+  /* This batch's input watermarks of the operator (ms): late rows by the previous
+   * batch's, eviction by this batch's, each propagated from the global watermark
+   * through the operators below (sp_plan_input_watermark). Set by the loop before
+   * every batch. */
+  sp_agg_watermark wm;
   sp_agg_exec *agg;
   sp_dedup_exec *dedup;
   sp_join_exec *join;

@@ -1,8 +1,10 @@
 /*
- * stateful.c - the one stateful operator a query runs, behind one interface, so
- * the micro-batch loop (src/runtime/query.c) drives map -> shuffle -> reduce the
- * same way for every kind: streaming aggregation (op_aggregate.c) and
- * deduplication (op_dedup.c). Joins and flatMapGroupsWithState plug in here.
+ * stateful.c - one stateful operator of a query behind one interface, so the
+ * micro-batch loop (src/runtime/query.c) and the executor drive map -> shuffle ->
+ * reduce the same way for every kind: streaming aggregation (op_aggregate.c),
+ * deduplication (op_dedup.c) and the stream-stream join (op_join.c, two inputs).
+ * A query holds one per operator id; each owns its state stores under
+ * state/<op_id>/ and is told its own input watermarks before every batch.
  */
 #include <stdlib.h>
 

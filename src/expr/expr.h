@@ -89,6 +89,9 @@ void sp_expr_free(sp_expr *e);
  * and the durations in microseconds (src/expr/inspect.c). */
 bool sp_expr_as_window(const sp_expr *e, const sp_expr **time, int64_t *duration_us, int64_t *slide_us,
                        int64_t *start_us);
+/* Whether e is window_time(w) as the binder writes it (w.end - 1 µs, spark-semantics.md
+ * §5.3) over input column w; *column receives w's index. */
+bool sp_expr_as_window_time(const sp_expr *e, int *column);
 /* True if e contains a window(...) call whose slide differs from its duration
  * (several rows per input row: only valid as a GROUP BY key). */
 bool sp_expr_has_sliding_window(const sp_expr *e);

@@ -17,6 +17,27 @@ bool sp_expr_as_window(const sp_expr *e, const sp_expr **time, int64_t *duration
   return true;
 }
 
+bool sp_expr_as_window_time(const sp_expr *e, int *column) {
+  /* The binder writes window_time(w) as timestamp_add_interval(w.end, -1 µs). */
+  if (!e || e->kind != SP_EXPR_CALL || e->fn != SP_FN_TS_ADD_US || e->nargs != 2) return false;
+  const sp_expr *f = e->args[0], *d = e->args[1];
+  if (d->kind != SP_EXPR_LITERAL || !d->literal || sp_vec_is_null(d->literal, 0) || sp_vec_i64(d->literal)[0] != -1)
+    return false;
+  int col = -1;
+  if (f->kind == SP_EXPR_COLUMN && f->npath == 1 && f->path[0] == 1) {
+    col = f->column;
+  } else if (f->kind == SP_EXPR_CALL && f->fn == SP_FN_GET_FIELD && f->nargs == 2 &&
+             f->args[0]->kind == SP_EXPR_COLUMN && f->args[0]->npath == 0 && f->args[1]->kind == SP_EXPR_LITERAL &&
+             f->args[1]->literal && !sp_vec_is_null(f->args[1]->literal, 0) &&
+             sp_vec_i32(f->args[1]->literal)[0] == 1) {
+    col = f->args[0]->column;
+  } else {
+    return false;
+  }
+  if (column) *column = col;
+  return true;
+}
+
 bool sp_expr_has_sliding_window(const sp_expr *e) {
   if (!e) return false;
   int64_t d, s;

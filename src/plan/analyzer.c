@@ -44,6 +44,7 @@ static sp_node *node_new_(sp_node_kind kind, sp_node *child) {
   n->gen_index = -1;
   n->wm_column = -1;
   n->et_col = -1;
+  n->et_alt = -1;
   return n;
 }
 
@@ -1076,11 +1077,21 @@ done:
 
 /* ---- DROP DUPLICATES ---- */
 
+static bool subtree_has_aggregate_(const sp_node *n, const sp_node **found) {
+  if (!n) return false;
+  if (n->kind == SP_NODE_AGGREGATE) {
+    *found = n;
+    return true;
+  }
+  return subtree_has_aggregate_(n->child, found) || subtree_has_aggregate_(n->right, found);
+}
+
 /* DEDUPLICATE over *node: dropDuplicates(cols) / dropDuplicatesWithinWatermark(cols). */
 static int add_dedup_(actx *a, const sp_ast_select *sel, const char *text, sp_node **node, spate_error *err) {
-  if (a->plan->nstateful > 0)
-    return sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, sel->dedup_pos,
-                           "only one stateful operator (aggregation or DROP DUPLICATES) per query is supported yet");
+  const sp_node *aggs[1];
+  if (subtree_has_aggregate_(*node, aggs))
+    return sp_sql_error_at(err, SPATE_EANALYSIS, text, sel->dedup_pos,
+                           "dropDuplicates is not supported after aggregation on a streaming DataFrame/Dataset");
   sp_type *in = (*node)->schema;
   int n = sel->ndedup_cols ? sel->ndedup_cols : in->nfields;
   sp_node *d = node_new_(SP_NODE_DEDUPLICATE, *node);
@@ -1245,15 +1256,8 @@ static int analyze_select_one_(actx *a, const sp_ast_select *sel, const char *te
   bool aggregate = sel->ngroup_by > 0 || sel->having != NULL;
   for (int i = 0; i < sel->nitems && !aggregate; i++) aggregate = has_agg_ast_(sel->items[i].expr);
   if (aggregate) {
-    if (a->plan->nstateful > 0 && !a->plan->has_aggregate)
-      return node_free_(node),
-             sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, sel->pos,
-                             "an aggregation after another stateful operator (DROP DUPLICATES or a stream-stream "
-                             "join) in one query is not supported yet");
-    if (a->plan->has_aggregate)
-      return node_free_(node),
-             sp_sql_error_at(err, SPATE_EUNSUPPORTED, text, sel->pos,
-                             "Multiple streaming aggregations are not supported yet");
+    /* Chained stateful operators (Spark 3.4+) are checked against the output mode in
+     * sp_plan_check_output_mode. */
     return analyze_aggregate_(a, sel, text, node, out, err);
   }
   item_list items = {0};
@@ -1329,8 +1333,18 @@ int sp_analyze(const sp_analyze_opts *opts, const sp_ast_select *select, const c
 /* ---- output mode rules (UnsupportedOperationChecker) ---- */
 
 int sp_plan_check_output_mode(const sp_plan *p, sp_output_mode mode, const sp_sink_vtab *sink, spate_error *err) {
-  const sp_node *agg = sp_plan_aggregate(p);
-  bool session = agg && agg->child && agg->child->kind == SP_NODE_TIME_WINDOW && agg->child->session;
+  const sp_node *aggs[64];
+  int naggs = sp_plan_aggregates(p, aggs, 64);
+  if (naggs > 64) naggs = 64;
+  bool session = false;
+  for (int i = 0; i < naggs; i++)
+    session |= aggs[i]->child && aggs[i]->child->kind == SP_NODE_TIME_WINDOW && aggs[i]->child->session;
+  /* Spark 3.4+ (spark.sql.streaming.statefulOperator.allowMultiple): stateful operators
+   * may be chained in Append mode, where each evicts by its propagated watermark; in
+   * Update/Complete an aggregation's output is not final, so a second one is refused. */
+  if (naggs > 1 && mode != SP_MODE_APPEND)
+    return spate_error_set(err, SPATE_EANALYSIS,
+                           "Multiple streaming aggregations are not supported with streaming DataFrames/Datasets");
   if (p->has_join && mode != SP_MODE_APPEND)
     return spate_error_set(err, SPATE_EANALYSIS,
                            "Join between two streaming DataFrames/Datasets is not supported in %s output mode, only "
@@ -1340,12 +1354,12 @@ int sp_plan_check_output_mode(const sp_plan *p, sp_output_mode mode, const sp_si
     return spate_error_set(err, SPATE_EANALYSIS,
                            "Update output mode not supported for session window on streaming DataFrames/DataSets");
   if (p->has_aggregate) {
-    if (mode == SP_MODE_APPEND && (!agg || agg->et_col < 0)) {
-      /* Append needs a watermark on a grouping key (issue: event time). */
-      return spate_error_set(err, SPATE_EANALYSIS,
-                             "Append output mode not supported when there are streaming aggregations on streaming "
-                             "DataFrames/DataSets without watermark");
-    }
+    /* Append needs a watermark on a grouping key of every aggregation. */
+    for (int i = 0; i < naggs; i++)
+      if (mode == SP_MODE_APPEND && aggs[i]->et_col < 0)
+        return spate_error_set(err, SPATE_EANALYSIS,
+                               "Append output mode not supported when there are streaming aggregations on streaming "
+                               "DataFrames/DataSets without watermark");
   } else if (mode == SP_MODE_COMPLETE) {
     return spate_error_set(err, SPATE_EANALYSIS,
                            "Complete output mode not supported when there are no streaming aggregations on "

@@ -120,6 +120,11 @@ struct sp_node {
    * et_col is the index of the event-time grouping key (state eviction, append). */
   int et_col;
   bool et_window;
+  /* A second watermarked column (-1: none): after a join both sides' event-time
+   * columns carry the watermark (Spark keeps the metadata of both), so an aggregation
+   * over the join may group by either; et_col is the first of them. */
+  int et_alt;
+  bool et_alt_window;
 };
 
 typedef struct sp_plan {
@@ -161,8 +166,23 @@ void sp_plan_node_lineage(sp_node *n);
  * is dropDuplicatesWithinWatermark): such an operator drops late rows, and a
  * watermark advance makes it want a no-data batch. */
 bool sp_node_evicts_by_event_time(const sp_node *n);
-/* The (single) AGGREGATE node of the plan, or NULL. */
-const sp_node *sp_plan_aggregate(const sp_plan *p);
+/* The AGGREGATE nodes of the plan, top-down (pre-order); returns how many there are
+ * (at most cap are stored). */
+int sp_plan_aggregates(const sp_plan *p, const sp_node **out, int cap);
+/* The stateful operators (AGGREGATE, DEDUPLICATE, stream-stream JOIN) of the plan in
+ * Spark's order for progress stateOperators (pre-order: the one nearest the sink
+ * first); returns how many there are (at most cap are stored). */
+int sp_plan_stateful_nodes(const sp_plan *p, const sp_node **out, int cap);
+/* Spark 3.5's watermark propagation (WatermarkPropagator, PropagateWatermarkSimulator):
+ * the input watermark (ms) of stateful operator `op` when the global watermark is
+ * `global_ms`. A WATERMARK node outputs the global watermark; a stateless node the
+ * min of its inputs' (inputs without one do not count); an operator's input is that
+ * min and its output the same, except a stream-stream join, whose output is the min
+ * of its input and its two state watermarks (W - hi for the left side, W + lo for the
+ * right, from the ON condition's time bounds), since it may still emit rows that old.
+ * A global watermark of 0 (the first batches) is 0 for every operator, and the result
+ * is never negative (both as Spark). */
+int64_t sp_plan_input_watermark(const sp_plan *p, const sp_node *op, int64_t global_ms);
 
 /* Column pruning: tell each source which of its columns the plan reads
  * (src/plan/prune.c). Called by sp_analyze; 0 or SPATE_ENOMEM. */

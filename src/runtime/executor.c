@@ -11,7 +11,12 @@
  *   AGGREGATE / DEDUPLICATE
  *               partial phase per partition, shuffle by key group into
  *               spark.sql.shuffle.partitions, final phase per shuffle partition
- *               against the state store (one task each).
+ *               against the state store (one task each);
+ *   JOIN        stream-stream: both inputs shuffled by the join key, then the
+ *               symmetric hash join per shuffle partition; stream-static: a hash
+ *               table of the static rows probed by every stream partition.
+ * Stateful operators may be chained (a join feeding an aggregation, ...): each
+ * finds its own execution state (q->ops) and input watermarks (op->wm).
  * WATERMARK nodes gather the event-time statistics (ms) of the rows that pass
  * them; the loop turns them into the next watermark after the commit.
  *
@@ -54,7 +59,6 @@ typedef struct exec_ctx {
   spate_query *q;
   int64_t batch_id;
   sp_eval_ctx ectx;
-  sp_agg_watermark wm;
   sp_batch_list *inputs; /* per source */
   sp_batch_stats *st;
   const sp_node *wm_nodes[SP_MAX_WATERMARKS];
@@ -200,13 +204,20 @@ static int final_task_(void *arg, int p, spate_error *err) {
   int nin = r->in->n;
   sp_batch **mine = r->scratch + (size_t)p * (size_t)(nin ? nin : 1);
   for (int i = 0; i < nin; i++) mine[i] = r->partials[i][p];
-  return sp_stateful_final(r->op, p, r->x->batch_id, mine, nin, r->x->q->mode, &r->x->wm, &r->x->ectx,
+  return sp_stateful_final(r->op, p, r->x->batch_id, mine, nin, r->x->q->mode, &r->op->wm, &r->x->ectx,
                            &r->results[p], err);
 }
 
+/* The execution state of stateful node n (NULL: none was opened). */
+static sp_stateful *op_of_(const exec_ctx *x, const sp_node *n) {
+  for (int i = 0; i < x->q->nops; i++)
+    if (x->q->ops[i]->node == n) return x->q->ops[i];
+  return NULL;
+}
+
 static int eval_stateful_(exec_ctx *x, const sp_node *n, plist *out, spate_error *err) {
-  sp_stateful *op = x->q->stateful;
-  if (!op || op->node != n) return spate_error_set(err, SPATE_ESTATE, "no execution state for stateful operator %d", n->op_id);
+  sp_stateful *op = op_of_(x, n);
+  if (!op) return spate_error_set(err, SPATE_ESTATE, "no execution state for stateful operator %d", n->op_id);
   plist in = {0};
   int rc = eval_(x, n->child, &in, err);
   if (rc) return rc;
@@ -254,6 +265,7 @@ typedef struct join_run {
   sp_batch ***partials[2]; /* [side][i][P] */
   sp_batch **scratch[2];   /* [side][P][n] */
   sp_batch **results;
+  const sp_agg_watermark *wm;
   int P;
 } join_run;
 
@@ -275,13 +287,13 @@ static int join_final_task_(void *arg, int p, spate_error *err) {
     mine[s] = r->scratch[s] + (size_t)p * (size_t)(n ? n : 1);
     for (int i = 0; i < n; i++) mine[s][i] = r->partials[s][i][p];
   }
-  return sp_join_exec_final(r->op, p, r->x->batch_id, mine[0], r->in[0]->n, mine[1], r->in[1]->n, &r->x->wm,
+  return sp_join_exec_final(r->op, p, r->x->batch_id, mine[0], r->in[0]->n, mine[1], r->in[1]->n, r->wm,
                             &r->x->ectx, &r->results[p], err);
 }
 
 static int eval_join_(exec_ctx *x, const sp_node *n, plist *out, spate_error *err) {
-  sp_stateful *op = x->q->stateful;
-  if (!op || op->node != n || !op->join)
+  sp_stateful *op = op_of_(x, n);
+  if (!op || !op->join)
     return spate_error_set(err, SPATE_ESTATE, "no execution state for join operator %d", n->op_id);
   plist in[2] = {{0}, {0}};
   int rc = eval_(x, n->child, &in[0], err);
@@ -290,6 +302,7 @@ static int eval_join_(exec_ctx *x, const sp_node *n, plist *out, spate_error *er
   memset(&r, 0, sizeof r);
   r.x = x;
   r.op = op->join;
+  r.wm = &op->wm;
   r.P = op->num_partitions;
   for (int s = 0; s < 2 && !rc; s++) {
     int ni = in[s].n;
@@ -464,13 +477,11 @@ int sp_plan_watermark_nodes(const sp_plan *p, const sp_node **out, int cap) {
   return n;
 }
 
-int sp_execute_batch(spate_query *q, int64_t batch_id, int64_t batch_ts_ms, const sp_agg_watermark *wm,
-                     char **starts, char **ends, sp_batch_stats *st, spate_error *err) {
+int sp_execute_batch(spate_query *q, int64_t batch_id, int64_t batch_ts_ms, char **starts, char **ends, sp_batch_stats *st, spate_error *err) {
   exec_ctx x;
   memset(&x, 0, sizeof x);
   x.q = q;
   x.batch_id = batch_id;
-  x.wm = *wm;
   x.st = st;
   x.ectx.batch_timestamp_us = batch_ts_ms * 1000;
   x.ectx.timezone = sp_conf_get(&q->conf, "spark.sql.session.timeZone");

@@ -90,11 +90,15 @@ void sp_monitor_batch_done(spate_query *q, const sp_progress *p) {
   m->last_processed_rps = p->processed_rows_per_second;
   m->has_watermark = p->has_watermark;
   m->watermark_ms = p->watermark_ms;
-  m->has_state = p->has_state;
-  if (p->has_state) {
-    m->state_rows = p->state.num_rows_total;
-    m->state_memory_bytes = p->state.memory_used_bytes;
-    m->dropped_by_watermark += p->state.num_rows_dropped_by_watermark;
+  m->has_state = p->nstate > 0;
+  if (p->nstate > 0) {
+    /* Totals over the query's stateful operators. */
+    m->state_rows = m->state_memory_bytes = 0;
+    for (int i = 0; i < p->nstate; i++) {
+      m->state_rows += p->state[i].num_rows_total;
+      m->state_memory_bytes += p->state[i].memory_used_bytes;
+      m->dropped_by_watermark += p->state[i].num_rows_dropped_by_watermark;
+    }
   }
   record_lag_locked_(m, p);
   pthread_mutex_unlock(&q->mu);
@@ -136,14 +140,16 @@ char *sp_monitor_idle_progress(spate_query *q, int64_t batch_id, char *const *st
   pthread_mutex_lock(&q->mu);
   bool executed = q->committed_batches > 0; /* in this run */
   pthread_mutex_unlock(&q->mu);
-  if (q->stateful && executed) {
+  if (executed) {
     /* Spark: the last execution's metrics with the per-batch counts reset; before any
      * execution in this run, no stateOperators (state was never loaded). */
-    p.has_state = true;
-    p.state_operator_name = q->stateful->operator_name;
-    sp_stateful_metrics(q->stateful, &p.state);
-    p.state.num_rows_updated = 0;
-    p.state.num_rows_dropped_by_watermark = 0;
+    p.nstate = q->nops < SP_MAX_STATE_OPS ? q->nops : SP_MAX_STATE_OPS;
+    for (int i = 0; i < p.nstate; i++) {
+      p.state_operator_name[i] = q->ops[i]->operator_name;
+      sp_stateful_metrics(q->ops[i], &p.state[i]);
+      p.state[i].num_rows_updated = 0;
+      p.state[i].num_rows_dropped_by_watermark = 0;
+    }
     p.num_shuffle_partitions = q->shuffle_partitions;
   }
   for (int i = 0; i < p.nsources; i++) {

@@ -65,22 +65,24 @@ char *sp_progress_json(const sp_progress *p, bool pretty) {
     json_object_set_new(o, "eventTime", et);
   }
   json_t *so = json_array();
-  if (p->has_state) {
+  for (int i = 0; i < p->nstate; i++) {
+    const sp_state_metrics *m = &p->state[i];
+    const char *name = p->state_operator_name[i];
     json_t *s = json_object();
-    json_object_set_new(s, "operatorName", json_string(p->state_operator_name));
-    json_object_set_new(s, "numRowsTotal", json_integer(p->state.num_rows_total));
-    json_object_set_new(s, "numRowsUpdated", json_integer(p->state.num_rows_updated));
+    json_object_set_new(s, "operatorName", json_string(name));
+    json_object_set_new(s, "numRowsTotal", json_integer(m->num_rows_total));
+    json_object_set_new(s, "numRowsUpdated", json_integer(m->num_rows_updated));
     json_object_set_new(s, "allUpdatesTimeMs", json_integer(0));
-    json_object_set_new(s, "numRowsRemoved", json_integer(p->state.num_rows_removed));
+    json_object_set_new(s, "numRowsRemoved", json_integer(m->num_rows_removed));
     json_object_set_new(s, "allRemovalsTimeMs", json_integer(0));
-    json_object_set_new(s, "commitTimeMs", json_integer(p->state.commit_time_ms));
-    json_object_set_new(s, "memoryUsedBytes", json_integer(p->state.memory_used_bytes));
-    json_object_set_new(s, "numRowsDroppedByWatermark", json_integer(p->state.num_rows_dropped_by_watermark));
+    json_object_set_new(s, "commitTimeMs", json_integer(m->commit_time_ms));
+    json_object_set_new(s, "memoryUsedBytes", json_integer(m->memory_used_bytes));
+    json_object_set_new(s, "numRowsDroppedByWatermark", json_integer(m->num_rows_dropped_by_watermark));
     json_object_set_new(s, "numShufflePartitions", json_integer(p->num_shuffle_partitions));
     json_object_set_new(s, "numStateStoreInstances", json_integer(p->num_shuffle_partitions));
-    if (p->state_operator_name && !strncmp(p->state_operator_name, "dedupe", 6)) {
+    if (name && !strncmp(name, "dedupe", 6)) {
       json_t *cm = json_object();
-      json_object_set_new(cm, "numDroppedDuplicateRows", json_integer(p->state.num_dropped_duplicate_rows));
+      json_object_set_new(cm, "numDroppedDuplicateRows", json_integer(m->num_dropped_duplicate_rows));
       json_object_set_new(s, "customMetrics", cm);
     }
     json_array_append_new(so, s);

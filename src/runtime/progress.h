@@ -15,6 +15,7 @@
 #include "source/source.h"
 
 #define SP_MAX_SOURCES 16
+#define SP_MAX_STATE_OPS 16
 
 typedef struct sp_progress {
   const char *id, *run_id, *name;
@@ -31,10 +32,10 @@ typedef struct sp_progress {
   /* eventTime (only when has_watermark) */
   bool has_watermark, has_event_time;
   int64_t et_min_ms, et_max_ms, et_avg_ms, watermark_ms;
-  /* stateOperators (one aggregation for now) */
-  bool has_state;
-  const char *state_operator_name;
-  sp_state_metrics state;
+  /* stateOperators: one entry per stateful operator, the one nearest the sink first */
+  int nstate;
+  const char *state_operator_name[SP_MAX_STATE_OPS];
+  sp_state_metrics state[SP_MAX_STATE_OPS];
   int num_shuffle_partitions;
   /* sources */
   int nsources;

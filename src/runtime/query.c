@@ -268,17 +268,6 @@ static int recover_(spate_query *q, loop_state *ls, spate_error *err) {
   return ls->replay_ends ? 0 : spate_error_set(err, SPATE_ENOMEM, "out of memory");
 }
 
-/* Stateful nodes of the tree (post-order). */
-static int stateful_nodes_(const sp_node *n, const sp_node **out, int k, int cap) {
-  if (!n) return k;
-  k = stateful_nodes_(n->child, out, k, cap);
-  k = stateful_nodes_(n->right, out, k, cap);
-  bool stateful = n->kind == SP_NODE_AGGREGATE || n->kind == SP_NODE_DEDUPLICATE ||
-                  (n->kind == SP_NODE_JOIN && !n->join_static); /* stream-static joins keep no state */
-  if (stateful && k < cap) out[k++] = n;
-  return k;
-}
-
 /* The global watermark after a batch (spark-semantics.md §5.4, Spark's WatermarkTracker):
  * each WATERMARK node's watermark is max(its previous, max event time - delay) once it
  * saw rows, 0 while it never did; the global one is their min (or max, by
@@ -328,9 +317,13 @@ static int open_execution_(spate_query *q, spate_error *err) {
                            (long long)parts);
   q->shuffle_partitions = (int)parts;
   const sp_node *nodes[MAX_CHAIN];
-  int n = stateful_nodes_(q->plan->root, nodes, 0, MAX_CHAIN);
+  int n = sp_plan_stateful_nodes(q->plan, nodes, MAX_CHAIN);
+  if (n > MAX_CHAIN)
+    return spate_error_set(err, SPATE_EUNSUPPORTED, "a query may hold at most %d stateful operators, this one has %d",
+                           MAX_CHAIN, n);
   /* Restart with a changed query: refuse incompatible state before any batch (runtime/compat.c). */
   if ((rc = sp_compat_check_state(q->cp, nodes, n, err))) return rc;
+  if (n > 0 && !(q->ops = calloc((size_t)n, sizeof *q->ops))) return spate_error_set(err, SPATE_ENOMEM, "out of memory");
   for (int i = 0; i < n; i++) {
     char sub[64];
     snprintf(sub, sizeof sub, "state/%d", nodes[i]->op_id);
@@ -340,22 +333,28 @@ static int open_execution_(spate_query *q, spate_error *err) {
     int64_t v;
     if (!sp_conf_get_int(&q->conf, "spark.sql.streaming.stateStore.minDeltasForSnapshot", &v, NULL)) so.snapshot_every = (int)v;
     if (!sp_conf_get_int(&q->conf, "spark.sql.streaming.minBatchesToRetain", &v, NULL)) so.retain = (int)v;
-    rc = sp_stateful_new(nodes[i], q->shuffle_partitions, dir, &so, &q->stateful, err);
+    rc = sp_stateful_new(nodes[i], q->shuffle_partitions, dir, &so, &q->ops[i], err);
     free(dir);
     if (rc) return rc;
+    q->nops++;
   }
   return 0;
 }
 
-/* Spark's shouldRunAnotherBatch for a streaming aggregation: the aggregate can evict
- * by event time (Append/Update) and the new watermark passed the last eviction one. */
+/* Spark's shouldRunAnotherBatch over the stateful operators: one that evicts by event
+ * time (not an aggregation in Complete mode) wants a no-data batch when its input
+ * watermark under the new global watermark passed the one it last evicted with. */
 static bool wants_no_data_batch_(const spate_query *q, const loop_state *ls) {
   const char *on = sp_conf_get(&q->conf, "spark.sql.streaming.noDataMicroBatches.enabled");
   if (on && strcasecmp(on, "false") == 0) return false;
-  const sp_node *op = q->stateful ? q->stateful->node : NULL;
-  if (!sp_node_evicts_by_event_time(op) || (op->kind == SP_NODE_AGGREGATE && q->mode == SP_MODE_COMPLETE))
-    return false;
-  return ls->watermark_ms > ls->prev_wm_ms;
+  for (int i = 0; i < q->nops; i++) {
+    const sp_node *op = q->ops[i]->node;
+    if (!sp_node_evicts_by_event_time(op) || (op->kind == SP_NODE_AGGREGATE && q->mode == SP_MODE_COMPLETE))
+      continue;
+    if (sp_plan_input_watermark(q->plan, op, ls->watermark_ms) > sp_plan_input_watermark(q->plan, op, ls->prev_wm_ms))
+      return true;
+  }
+  return false;
 }
 
 static int run_loop_(spate_query *q, spate_error *err) {
@@ -460,8 +459,15 @@ static int run_loop_(spate_query *q, spate_error *err) {
     set_status_(q, no_data_batch ? "No new data but cleaning up state" : "Processing new data", true, true);
     sp_batch_stats st;
     memset(&st, 0, sizeof st);
-    sp_agg_watermark bwm = {q->plan->has_watermark, ls.prev_wm_ms, wm_ms};
-    rc = sp_execute_batch(q, ls.batch_id, ts_ms, &bwm, ls.starts, ends, &st, err);
+    /* Each stateful operator's input watermarks, propagated from the global ones
+     * (spark-semantics.md §5.4): late rows by the previous batch's, eviction by this one's. */
+    for (int i = 0; i < q->nops; i++) {
+      const sp_node *op = q->ops[i]->node;
+      q->ops[i]->wm.enabled = q->plan->has_watermark;
+      q->ops[i]->wm.late_ms = sp_plan_input_watermark(q->plan, op, ls.prev_wm_ms);
+      q->ops[i]->wm.evict_ms = sp_plan_input_watermark(q->plan, op, wm_ms);
+    }
+    rc = sp_execute_batch(q, ls.batch_id, ts_ms, ls.starts, ends, &st, err);
     sp_monitor_batch_read(q, st.input_rows, ns < SP_MAX_SOURCES ? ns : SP_MAX_SOURCES);
     if (rc) {
       spate_error_prefix(err, "batch %lld", (long long)ls.batch_id);
@@ -505,12 +511,12 @@ static int run_loop_(spate_query *q, spate_error *err) {
     p.et_min_ms = st.et_min;
     p.et_avg_ms = st.et_avg;
     p.watermark_ms = wm_ms;
-    if (q->stateful) {
-      p.has_state = true;
-      p.state_operator_name = q->stateful->operator_name;
-      sp_stateful_metrics(q->stateful, &p.state);
-      p.num_shuffle_partitions = q->shuffle_partitions;
+    p.nstate = q->nops < SP_MAX_STATE_OPS ? q->nops : SP_MAX_STATE_OPS;
+    for (int i = 0; i < p.nstate; i++) {
+      p.state_operator_name[i] = q->ops[i]->operator_name;
+      sp_stateful_metrics(q->ops[i], &p.state[i]);
     }
+    p.num_shuffle_partitions = q->shuffle_partitions;
     p.nsources = ns < SP_MAX_SOURCES ? ns : SP_MAX_SOURCES;
     for (int i = 0; i < p.nsources; i++) {
       p.src_description[i] = q->plan->sources[i]->description;
@@ -616,7 +622,8 @@ void sp_query_destroy(spate_query *q) {
   if (q->thread_started) pthread_join(q->thread, NULL);
   for (int i = 0; i < q->nprogress; i++) free(q->progress[(q->progress_head + i) % q->capprogress]);
   free(q->progress);
-  sp_stateful_free(q->stateful);
+  for (int i = 0; i < q->nops; i++) sp_stateful_free(q->ops[i]);
+  free(q->ops);
   if (q->static_rows && q->plan)
     for (int i = 0; i < q->plan->nstatics; i++) sp_batch_free(q->static_rows[i]);
   free(q->static_rows);

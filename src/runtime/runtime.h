@@ -75,7 +75,8 @@ struct spate_query {
   sp_checkpoint *cp;
   sp_conf conf;                /* frozen at start, then restored from the checkpoint */
   int shuffle_partitions;
-  sp_stateful *stateful;       /* execution state of the (single) stateful operator, or NULL */
+  sp_stateful **ops;           /* execution state per stateful operator, in sp_plan_stateful_nodes order */
+  int nops;
   sp_batch **static_rows;      /* per plan static table: the cached rows (option cache), or NULL */
   pthread_t thread;
   bool thread_started;
@@ -117,9 +118,10 @@ typedef struct sp_batch_stats {
 } sp_batch_stats;
 
 /* Run batch `batch_id` (phase 5): read (starts[i], ends[i]] of every source, evaluate
- * the plan with watermarks `wm`, hand the result to the sink. Fills st. */
-int sp_execute_batch(spate_query *q, int64_t batch_id, int64_t batch_ts_ms, const sp_agg_watermark *wm,
-                     char **starts, char **ends, sp_batch_stats *st, spate_error *err);
+ * the plan (each stateful operator with the watermarks in its op->wm), hand the
+ * result to the sink. Fills st. */
+int sp_execute_batch(spate_query *q, int64_t batch_id, int64_t batch_ts_ms, char **starts, char **ends,
+                     sp_batch_stats *st, spate_error *err);
 /* The plan's WATERMARK nodes in a fixed order (post-order); returns the count (<= cap). */
 int sp_plan_watermark_nodes(const sp_plan *p, const sp_node **out, int cap);
 

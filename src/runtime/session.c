@@ -422,15 +422,19 @@ char *spate_query_explain(spate_query *q) {
   pthread_mutex_lock(&q->mu);
   bool ran = q->committed_batches > 0;
   pthread_mutex_unlock(&q->mu);
-  if (q->stateful && ran && (q->terminated || !q->active)) {
-    sp_state_metrics m;
-    sp_stateful_metrics(q->stateful, &m);
-    sp_buf_printf(&b,
-                  "== State ==\nstateful operator %d (%s): %lld rows, %lld bytes in %d state stores; last batch: "
-                  "%lld updated, %lld removed, %lld dropped by watermark\n",
-                  q->stateful->node->op_id, q->stateful->operator_name, (long long)m.num_rows_total,
-                  (long long)m.memory_used_bytes, q->stateful->num_partitions, (long long)m.num_rows_updated,
-                  (long long)m.num_rows_removed, (long long)m.num_rows_dropped_by_watermark);
+  if (q->nops > 0 && ran && (q->terminated || !q->active)) {
+    sp_buf_puts(&b, "== State ==\n");
+    for (int i = 0; i < q->nops; i++) {
+      const sp_stateful *op = q->ops[i];
+      sp_state_metrics m;
+      sp_stateful_metrics(op, &m);
+      sp_buf_printf(&b,
+                    "stateful operator %d (%s): %lld rows, %lld bytes in %d state stores; last batch: "
+                    "%lld updated, %lld removed, %lld dropped by watermark\n",
+                    op->node->op_id, op->operator_name, (long long)m.num_rows_total, (long long)m.memory_used_bytes,
+                    op->num_partitions, (long long)m.num_rows_updated, (long long)m.num_rows_removed,
+                    (long long)m.num_rows_dropped_by_watermark);
+    }
   }
   if (sp_buf_check(&b)) {
     sp_buf_free(&b);

@@ -231,10 +231,71 @@ static void test_group_by_agg_complete(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* Chained stateful operators: dropDuplicates feeding an aggregation. Progress lists one
+ * stateOperators entry per operator (the one nearest the sink first) and explain
+ * --analyze one State line each. */
+static void test_chained_stateful_operators(void **state) {
+  (void)state;
+  char dir[] = "/tmp/spate-dfapi-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  write_file(dir, "a.json",
+             "{\"id\":1,\"k\":\"a\"}\n{\"id\":1,\"k\":\"a\"}\n{\"id\":2,\"k\":\"a\"}\n{\"id\":3,\"k\":\"b\"}\n");
+  spate_error err;
+  spate_error_clear(&err);
+  spate_session *s = spate_session_new(&err);
+  spate_reader *r = spate_read_stream(s);
+  spate_reader_format(r, "json");
+  spate_reader_option(r, "path", dir);
+  spate_reader_schema(r, "id BIGINT, k STRING", &err);
+  spate_df *src = spate_reader_load(r, &err);
+  const char *dcols[] = {"id"};
+  spate_df *d = spate_df_drop_duplicates(src, 1, dcols, false, &err);
+  assert_non_null(d);
+  const char *keys[] = {"k"};
+  const char *aggs[] = {"count(*) AS c"};
+  spate_df *g = spate_df_group_by_agg(d, 1, keys, 1, aggs, &err);
+  assert_non_null(g);
+  rows got = {0};
+  sp_buf_init(&got.text);
+  spate_writer *w = spate_df_write_stream(g);
+  spate_writer_output_mode(w, "complete");
+  spate_writer_foreach_batch(w, on_batch, &got);
+  spate_writer_trigger_available_now(w);
+  spate_query *q = spate_writer_start(w, &err);
+  assert_non_null(q);
+  assert_int_equal(spate_query_await_termination(q, 30000, &err), 1);
+  char *have = sorted(got.text.data);
+  assert_string_equal(have, "a|2\nb|1\n");
+  free(have);
+  char *p = spate_query_last_progress(q);
+  assert_non_null(p);
+  const char *agg = strstr(p, "{\"operatorName\":\"stateStoreSave\",\"numRowsTotal\":2,");
+  const char *dedup = strstr(p, "{\"operatorName\":\"dedupe\",\"numRowsTotal\":3,");
+  assert_non_null(agg);
+  assert_non_null(dedup);
+  assert_true(agg < dedup);
+  assert_non_null(strstr(p, "\"customMetrics\":{\"numDroppedDuplicateRows\":1}"));
+  free(p);
+  char *ex = spate_query_explain(q);
+  assert_non_null(ex);
+  assert_non_null(strstr(ex, "(stateStoreSave): 2 rows"));
+  assert_non_null(strstr(ex, "(dedupe): 3 rows"));
+  free(ex);
+  spate_df_free(src);
+  spate_df_free(d);
+  spate_df_free(g);
+  spate_session_free(s);
+  sp_buf_free(&got.text);
+  char cmd[700];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_transformations_and_query_handles),
       cmocka_unit_test(test_group_by_agg_complete),
+      cmocka_unit_test(test_chained_stateful_operators),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

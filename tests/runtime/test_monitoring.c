@@ -85,10 +85,10 @@ static void test_progress_watermark_state_nan(void **state) {
   p.processed_rows_per_second = INFINITY;
   p.has_watermark = true;             /* watermark without rows: no avg/max/min */
   p.watermark_ms = 0;
-  p.has_state = true;
-  p.state_operator_name = "dedupe";
-  p.state.num_rows_total = 5;
-  p.state.num_dropped_duplicate_rows = 2;
+  p.nstate = 1;
+  p.state_operator_name[0] = "dedupe";
+  p.state[0].num_rows_total = 5;
+  p.state[0].num_dropped_duplicate_rows = 2;
   p.num_shuffle_partitions = 3;
   char *j = sp_progress_json(&p, false);
   assert_non_null(j);
@@ -108,11 +108,22 @@ static void test_progress_watermark_state_nan(void **state) {
   p.et_min_ms = 1000;
   p.et_max_ms = 3000;
   p.et_avg_ms = 2000;
-  p.state_operator_name = "stateStoreSave";
+  p.state_operator_name[0] = "stateStoreSave";
   j = sp_progress_json(&p, false);
   assert_non_null(strstr(j, "\"eventTime\":{\"avg\":\"1970-01-01T00:00:02.000Z\",\"max\":\"1970-01-01T00:00:03.000Z\","
                             "\"min\":\"1970-01-01T00:00:01.000Z\",\"watermark\":"));
   assert_null(strstr(j, "customMetrics")); /* no custom metrics: omitted */
+  free(j);
+  /* Chained operators: one entry each, in the order given (the one nearest the sink first). */
+  p.nstate = 2;
+  p.state_operator_name[1] = "symmetricHashJoin";
+  p.state[1].num_rows_total = 7;
+  j = sp_progress_json(&p, false);
+  const char *a = strstr(j, "{\"operatorName\":\"stateStoreSave\",\"numRowsTotal\":5,");
+  const char *b = strstr(j, "{\"operatorName\":\"symmetricHashJoin\",\"numRowsTotal\":7,");
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_true(a < b);
   free(j);
 }
 
