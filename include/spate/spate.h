@@ -62,6 +62,29 @@ void spate_session_free(spate_session *s);
 int spate_conf_set(spate_session *s, const char *key, const char *value, spate_error *err);
 const char *spate_conf_get(const spate_session *s, const char *key);
 
+/* The processing-time clock of a session: Spark's triggerClock (SystemClock, or a
+ * ManualClock in Spark's own tests). It gives every trigger's time, the batch
+ * timestamp (current_timestamp()), processing-time trigger ticks, the idle-progress
+ * interval and spate.watermark.idleTimeout. now_ms returns milliseconds since the Unix
+ * epoch and is called from query threads (it must be thread-safe). */
+typedef struct spate_clock {
+  int64_t (*now_ms)(void *user);
+  void *user;
+} spate_clock;
+/* Queries started after this call use `clock` (copied; NULL: the system clock again).
+ * The clock must outlive them. A query waiting for a tick of a custom clock polls it
+ * every few milliseconds of real time. */
+void spate_session_set_clock(spate_session *s, const spate_clock *clock);
+
+/* A manual clock for tests (thread-safe): time moves only by spate_manual_clock_advance. */
+typedef struct spate_manual_clock spate_manual_clock;
+spate_manual_clock *spate_manual_clock_new(int64_t start_ms);
+void spate_manual_clock_free(spate_manual_clock *c);
+int64_t spate_manual_clock_now(spate_manual_clock *c);
+void spate_manual_clock_advance(spate_manual_clock *c, int64_t ms);
+/* The clock to hand to spate_session_set_clock (borrows c). */
+spate_clock spate_manual_clock_as_clock(spate_manual_clock *c);
+
 /* Run job-file text (docs/sql.md): SET, CREATE TEMPORARY VIEW, CREATE STREAMING QUERY.
  * Each CREATE STREAMING QUERY starts a query (see spate_session_active). If a
  * statement fails, earlier ones stay in effect and started queries keep running. */

@@ -73,7 +73,7 @@ static void record_lag_locked_(sp_query_monitor *m, const sp_progress *p) {
 void sp_monitor_batch_done(spate_query *q, const sp_progress *p) {
   sp_query_monitor *m = &q->mon;
   m->reported = true;
-  m->last_report_mono = sp_mono_ms();
+  m->last_report_ms = sp_query_now_ms(q);
   double secs = (double)p->batch_duration_ms / 1000.0;
   int b = 0;
   while (b < SP_DURATION_NBUCKETS && secs > sp_duration_bucket_bounds[b]) b++;
@@ -122,10 +122,10 @@ char *sp_monitor_idle_progress(spate_query *q, int64_t batch_id, char *const *st
   pthread_mutex_lock(&q->mu);
   record_lag_locked_(m, &p);
   pthread_mutex_unlock(&q->mu);
-  int64_t now = sp_mono_ms();
-  if (m->reported && now - m->last_report_mono < interval) return NULL;
+  int64_t now = trigger_ms; /* the query's clock (noDataProgressEventInterval is on Spark's triggerClock) */
+  if (m->reported && now - m->last_report_ms < interval) return NULL;
   m->reported = true;
-  m->last_report_mono = now;
+  m->last_report_ms = now;
   p.id = q->id;
   p.run_id = q->run_id;
   p.name = q->name;

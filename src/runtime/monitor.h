@@ -26,7 +26,7 @@ typedef struct sp_query_monitor {
   bool triggered;              /* a trigger has started (prev_trigger_ms valid) */
   int64_t prev_trigger_ms;     /* Spark's lastTriggerStartTimestamp */
   bool reported;               /* a progress or idle event was posted */
-  int64_t last_report_mono;    /* when (monotonic ms) */
+  int64_t last_report_ms;      /* when (the query's clock, ms) */
   /* Guarded by query->mu. */
   int64_t batches;             /* batches committed */
   int64_t input_rows;          /* rows read by batches (also by a batch that then failed) */

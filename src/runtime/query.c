@@ -64,16 +64,36 @@ static bool stop_requested_(spate_query *q) {
 }
 
 /* Sleep until wall-clock `deadline_ms` or until stop is requested. */
+/* Wait until the query's clock reaches deadline_ms (or a stop is requested). A custom
+ * clock (tests) cannot wake us, so it is polled every 2 ms of real time. */
 static void wait_until_(spate_query *q, int64_t deadline_ms) {
   pthread_mutex_lock(&q->mu);
   while (!q->stop_requested) {
-    int64_t now = sp_now_ms();
+    int64_t now = sp_query_now_ms(q);
     if (now >= deadline_ms) break;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t wait = deadline_ms - now;
+    int64_t wait = q->clock.now_ms ? 2 : deadline_ms - now;
     ts.tv_sec += wait / 1000;
     ts.tv_nsec += (wait % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&q->cond, &q->mu, &ts);
+  }
+  pthread_mutex_unlock(&q->mu);
+}
+
+/* Sleep ms of real time (or until a stop): Spark's pollingDelay sleep between
+ * triggers that found no data, which is not on the trigger clock. */
+static void sleep_real_(spate_query *q, int64_t ms) {
+  pthread_mutex_lock(&q->mu);
+  if (!q->stop_requested) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
     if (ts.tv_nsec >= 1000000000) {
       ts.tv_sec++;
       ts.tv_nsec -= 1000000000;
@@ -387,7 +407,7 @@ static int run_loop_(spate_query *q, spate_error *err) {
   int64_t interval = q->trigger == SP_TRIGGER_PROCESSING_TIME ? q->trigger_interval_ms : 0;
   while (!rc && !stop_requested_(q)) {
     /* 1. Trigger. */
-    int64_t trigger_ms = sp_now_ms();
+    int64_t trigger_ms = sp_query_now_ms(q);
     int64_t mono0 = sp_mono_ms();
     int64_t prev_trigger_ms = sp_monitor_trigger_started(q, trigger_ms);
     pthread_mutex_lock(&q->mu);
@@ -443,7 +463,10 @@ static int run_loop_(spate_query *q, spate_error *err) {
       }
       if (q->trigger == SP_TRIGGER_ONCE || q->trigger == SP_TRIGGER_AVAILABLE_NOW) break;
       set_status_(q, "Waiting for data to arrive", false, false);
-      wait_until_(q, interval > 0 ? next_tick : sp_now_ms() + polling_ms);
+      if (interval > 0)
+        wait_until_(q, next_tick);
+      else
+        sleep_real_(q, polling_ms);
       continue;
     }
     /* 4. Write-ahead log. */
@@ -475,7 +498,7 @@ static int run_loop_(spate_query *q, spate_error *err) {
     }
     /* 6. Commit. */
     int64_t mono2 = sp_mono_ms();
-    int64_t next_wm = next_watermark_(q, &ls, &st, sp_now_ms(), wm_ms);
+    int64_t next_wm = next_watermark_(q, &ls, &st, sp_query_now_ms(q), wm_ms);
     SP_CRASH_POINT("batch.executed"); /* sink has batch N, commits/N not written */
     rc = sp_checkpoint_write_commit(q->cp, ls.batch_id, next_wm, err);
     if (rc) break;
@@ -545,7 +568,7 @@ static int run_loop_(spate_query *q, spate_error *err) {
     ls.watermark_ms = next_wm;
     if (q->trigger == SP_TRIGGER_ONCE) break;
     if (interval > 0) {
-      int64_t now = sp_now_ms();
+      int64_t now = sp_query_now_ms(q);
       if (now > next_tick)
         fprintf(stderr,
                 "spate: WARN: Current batch is falling behind. The trigger interval is %lld milliseconds, but spent "
@@ -648,6 +671,9 @@ int sp_query_start(spate_session *s, sp_query_spec *spec, spate_query **out, spa
   pthread_mutex_init(&q->mu, NULL);
   pthread_cond_init(&q->cond, NULL);
   q->session = s;
+  pthread_mutex_lock(&s->mu);
+  q->clock = s->clock;
+  pthread_mutex_unlock(&s->mu);
   q->plan = spec->plan;
   q->sink = spec->sink;
   q->mode = spec->mode;

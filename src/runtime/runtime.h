@@ -48,6 +48,7 @@ struct spate_session {
   spate_error last_terminated_err;
   spate_listener listeners[16];
   int nlisteners;
+  spate_clock clock;         /* processing-time clock (now_ms NULL: the system clock) */
 };
 
 /* What the user asked for when starting a query. */
@@ -96,7 +97,11 @@ struct spate_query {
   int64_t trigger_seq;         /* triggers started so far */
   int64_t idle_seq;            /* seq of the last trigger that found no new data (processAllAvailable) */
   sp_query_monitor mon;        /* monitoring hooks' state and totals (monitor.h) */
+  spate_clock clock;           /* the session's clock when the query started */
 };
+
+/* The query's processing time now (ms since the epoch): its clock, or the system's. */
+int64_t sp_query_now_ms(const spate_query *q);
 
 /* ---- one micro-batch (src/runtime/executor.c) ---- */
 
