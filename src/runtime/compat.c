@@ -20,6 +20,14 @@
  * plan has no such operator). Checkpoints written before this record existed
  * (state/<op>/ present, no _metadata) get the record written on restart.
  *
+ * Sources: next to each source's own metadata, `sources/<i>/_source` records its
+ * format and description ({"version":1,"format":"json","kind":"FileStreamSource",
+ * "description":"FileStreamSource[file:/in]"}). A restart whose source i is of
+ * another kind (the description's class, e.g. FileStreamSource -> KafkaV2) is
+ * refused before the source reads its metadata, naming both; Spark fails later
+ * with a parse error of the other source's offsets. Options (path, topics) may
+ * change, as in Spark. Names starting with '_' are skipped by the metadata logs.
+ *
  * Spark compares key/value schemas by field count and types only; spate also
  * compares the grouping/join/dedup key expressions and the aggregate functions
  * (as explain text), so `GROUP BY a` -> `GROUP BY b` of the same type is refused
@@ -36,6 +44,7 @@
 #include "common/buf.h"
 #include "plan/plan.h"
 #include "runtime/compat.h"
+#include "source/source.h"
 
 #define COMPAT_VERSION 1
 
@@ -332,5 +341,68 @@ int sp_compat_check_state(const sp_checkpoint *cp, const sp_node *const *nodes, 
   bool fresh = L < 0 && C < 0;
   if (!fresh && (rc = check_removed_(cp, nodes, n, err))) return rc;
   for (int i = 0; i < n && !rc; i++) rc = check_one_(cp, nodes[i], fresh, err);
+  return rc;
+}
+
+/* ---- sources ---- */
+
+/* "FileStreamSource" of "FileStreamSource[file:/in]". */
+static void kind_of_(const char *description, char *out, size_t cap) {
+  size_t n = strcspn(description ? description : "", "[");
+  if (n >= cap) n = cap - 1;
+  memcpy(out, description ? description : "", n);
+  out[n] = 0;
+}
+
+int sp_compat_check_sources(const sp_checkpoint *cp, sp_source *const *srcs, int n, bool write_missing,
+                            spate_error *err) {
+  int rc = 0;
+  for (int i = 0; i < n && !rc; i++) {
+    const sp_source *src = srcs[i];
+    char sub[64], kind[128];
+    snprintf(sub, sizeof sub, "sources/%d/_source", i);
+    char *path = sp_checkpoint_path(cp, sub);
+    if (!path) return oom_(err);
+    kind_of_(src->description, kind, sizeof kind);
+    char *data = NULL;
+    size_t len = 0;
+    rc = sp_fs_read_all(path, &data, &len, err);
+    if (rc == SPATE_ENOTFOUND) {
+      spate_error_clear(err);
+      rc = 0;
+      if (write_missing) {
+        json_t *o = json_object();
+        char *text = NULL;
+        if (o) {
+          json_object_set_new(o, "version", json_integer(COMPAT_VERSION));
+          json_object_set_new(o, "format", json_string(src->vt->name));
+          json_object_set_new(o, "kind", json_string(kind));
+          json_object_set_new(o, "description", json_string(src->description ? src->description : ""));
+          text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+          json_decref(o);
+        }
+        rc = text ? sp_fs_write_atomic(path, text, strlen(text), true, err) : oom_(err);
+        free(text);
+      }
+    } else if (!rc) {
+      json_error_t je;
+      json_t *old = json_loadb(data, len, 0, &je);
+      if (!old || !json_is_object(old)) {
+        rc = spate_error_set(err, SPATE_ECHECKPOINT, "%s: not a valid source record (%s)", path,
+                             old ? "not an object" : je.text);
+      } else if (strcmp(str_(old, "kind"), kind) != 0) {
+        rc = spate_error_set(err, SPATE_ECHECKPOINT,
+                             "Cannot restart the query from checkpoint %s: source %d changed from %s (%s) to %s (%s). "
+                             "Changing the kind of an input source is not allowed; its offsets in the checkpoint "
+                             "cannot be read by the new one (%s). Restore the previous source or use a new "
+                             "checkpoint location (spark-semantics.md §8)",
+                             cp->root, i, str_(old, "description"), str_(old, "format"),
+                             src->description ? src->description : "", src->vt->name, path);
+      }
+      json_decref(old);
+    }
+    free(data);
+    free(path);
+  }
   return rc;
 }

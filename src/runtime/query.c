@@ -384,6 +384,8 @@ static int run_loop_(spate_query *q, spate_error *err) {
   char **ends = NULL;
   int rc = 0;
   set_status_(q, "Initializing sources", false, false);
+  /* A source of another kind than the checkpoint's is refused before it reads its metadata. */
+  rc = sp_compat_check_sources(q->cp, q->plan->sources, ns, false, err);
   for (int i = 0; i < ns && !rc; i++) {
     char sub[64];
     snprintf(sub, sizeof sub, "sources/%d", i);
@@ -396,6 +398,7 @@ static int run_loop_(spate_query *q, spate_error *err) {
   }
   if (rc) return rc;
   rc = recover_(q, &ls, err);
+  if (!rc) rc = sp_compat_check_sources(q->cp, q->plan->sources, ns, true, err);
   if (!rc) rc = open_execution_(q, err);
   if (!rc && q->trigger == SP_TRIGGER_AVAILABLE_NOW)
     for (int i = 0; i < ns && !rc; i++)

@@ -3,7 +3,8 @@
 A query runs once on a checkpoint, then is restarted with a changed SQL text on
 the same checkpoint while new input waits. Incompatible changes (grouping keys,
 aggregate functions, key/value state schema, operator kind, join keys/type, an
-added or removed stateful operator, a removed source) are refused before any
+added or removed stateful operator, a removed source, a source of another
+kind) are refused before any
 batch runs: exact message, non-zero exit, no new offsets/commits entry. Allowed
 changes (a new filter, projection/alias changes after the aggregate, sink
 options, trigger) restart and process the new input. Also: every file under the
@@ -118,6 +119,17 @@ expect_refused("value schema", job_text(ev_view(inp, "k STRING, v DOUBLE"), base
                chk, refused_msg(chk, 0, "stateStoreSave",
                                 "changed its state value schema from count(1) -> bigint, sum(v) bigint -> bigint "
                                 "to count(1) -> bigint, sum(v) double -> double", sp))
+# A source of another kind (file -> rate) is refused before it reads the file
+# source's metadata, naming both (Spark fails on parsing the other's offsets).
+src_rec = json.load(open(os.path.join(chk, "sources", "0", "_source")))
+check(src_rec == {"version": 1, "format": "json", "kind": "FileStreamSource",
+                  "description": "FileStreamSource[file:%s]" % inp}, "source record: %r" % src_rec)
+rate_views = ("CREATE TEMPORARY VIEW raw USING rate OPTIONS (rowsPerSecond '1');\n"
+              "CREATE TEMPORARY VIEW ev AS SELECT CAST(value AS STRING) AS k, value AS v FROM raw;")
+expect_refused("source kind", job_text(None, base_sel, views=rate_views), chk,
+               "Cannot restart the query from checkpoint %s: source 0 changed from FileStreamSource[file:%s] (json) to "
+               "RateStreamV2[rowsPerSecond=1, rampUpTimeSeconds=0, numPartitions=default (rate). Changing the kind of "
+               "an input source is not allowed" % (chk, inp))
 expect_refused("operator kind", job_text(ev_view(inp), "SELECT k FROM ev DROP DUPLICATES (k)", mode="append"),
                chk, refused_msg(chk, 0, "stateStoreSave", "changed its operator from stateStoreSave to dedupe", sp))
 expect_refused("stateful operator removed", job_text(ev_view(inp), "SELECT k, v FROM ev", mode="append"),
