@@ -11,9 +11,15 @@
 # silently drops older records, so PARTITIONS defaults to enough partitions to hold
 # the whole data set at ~3.5 MB each; the script checks every event was consumed.
 #   KAFKA=1 bash bench/run.sh                # after the file benchmarks
+#   SQL=my.sql KCAT_LINGER_MS=500 bash bench/kafka.sh   # another query; bigger producer batches
+# What bounds the consume rate here is the mock broker: it answers a Fetch with one
+# produced record batch per partition (about 150 records with kcat's 20 ms linger),
+# so the consumer spends most of getBatch waiting for fetch round trips (seen with
+# kafka.debug=fetch: "Enqueue 157 message(s) (37654 bytes)" per partition and fetch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SPATE=${SPATE:-build/spate}
+SQL=${SQL:-bench/ysb-kafka.sql}
 EVENTS=${EVENTS:-1000000}
 FILES=${FILES:-4}
 WORK=${WORK:-$(mktemp -d /tmp/spate-kbench-XXXXXX)}
@@ -35,9 +41,9 @@ done
 bs=$(sed -n 's/^bootstrap.servers=//p' "$WORK/broker.out" | head -1)
 [ -n "$bs" ] || { echo "bench/kafka.sh: spate broker did not start" >&2; cat "$WORK/broker.err" >&2; exit 1; }
 
-python3 - "$SPATE" "$bs" "$broker" "$WORK" "$EVENTS" "$bytes" "$PARTITIONS" "$MAX_OFFSETS" <<'PY'
+python3 - "$SPATE" "$bs" "$broker" "$WORK" "$EVENTS" "$bytes" "$PARTITIONS" "$MAX_OFFSETS" "$SQL" <<'PY'
 import glob, json, os, resource, subprocess, sys, time
-spate, bs, broker, work, events, nbytes, parts, max_offsets = sys.argv[1:9]
+spate, bs, broker, work, events, nbytes, parts, max_offsets, sql = sys.argv[1:10]
 events, nbytes = int(events), int(nbytes)
 tick = os.sysconf("SC_CLK_TCK")
 
@@ -49,7 +55,7 @@ def cpu_of(pid):  # user+sys seconds of a running process
 files = sorted(glob.glob(os.path.join(work, "ysb", "*.json")))
 t0 = time.time()
 # kcat -l takes one file: one producer per file, in parallel (records spread over partitions by kcat's partitioner).
-procs = [subprocess.Popen(["kcat", "-b", bs, "-t", "ysb", "-P", "-X", "linger.ms=20", "-X", "batch.num.messages=10000", "-X", "sticky.partitioning.linger.ms=0",
+procs = [subprocess.Popen(["kcat", "-b", bs, "-t", "ysb", "-P", "-X", "linger.ms=" + os.environ.get("KCAT_LINGER_MS", "20"), "-X", "batch.num.messages=10000", "-X", "sticky.partitioning.linger.ms=0",
                            "-X", "queue.buffering.max.messages=1000000", "-l", f]) for f in files]
 if any(p.wait() != 0 for p in procs):
     sys.exit("bench/kafka.sh: kcat failed")
@@ -61,7 +67,7 @@ prog = os.path.join(work, "progress.jsonl")
 b0 = cpu_of(broker)
 r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
 t0 = time.time()
-subprocess.run([spate, "run", "bench/ysb-kafka.sql", "--var", "bootstrap=" + bs, "--var",
+subprocess.run([spate, "run", sql, "--var", "bootstrap=" + bs, "--var",
                 "checkpoint=" + os.path.join(work, "chk"), "--var", "max_offsets=" + max_offsets, "--trigger", "available-now", "--quiet", "--progress", prog],
                check=True)
 wall = time.time() - t0

@@ -419,7 +419,10 @@ static int kafka_open_(sp_source *s, const char *meta_dir, sp_pool *pool, spate_
   if (!rc) rc = sp_kafka_conf_set(conf, "enable.partition.eof", "true", what, err);
   if (!rc) rc = sp_kafka_conf_set(conf, "auto.offset.reset", "error", what, err);
   if (!rc) rc = sp_kafka_conf_set(conf, "log.connection.close", "false", what, err);
-  if (!rc) rc = sp_kafka_conf_apply(&ki->kconf, conf, what, err); /* user's group.id wins */
+  /* Partitions are assigned only while a batch reads records known to exist (up to
+   * its end offsets): a fetch should not wait the default 500 ms for more data. */
+  if (!rc) rc = sp_kafka_conf_set(conf, "fetch.wait.max.ms", "10", what, err);
+  if (!rc) rc = sp_kafka_conf_apply(&ki->kconf, conf, what, err); /* user's settings win */
   if (rc) {
     rd_kafka_conf_destroy(conf);
     return rc;
@@ -478,11 +481,39 @@ static int fetch_partitions_(kafka_impl *ki, sp_kafka_offsets *out, spate_error 
   return rc;
 }
 
-static int watermarks_(kafka_impl *ki, const char *topic, int32_t part, int64_t *lo, int64_t *hi, spate_error *err) {
-  rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(ki->rk, topic, part, lo, hi, (int)ki->meta_timeout_ms);
-  if (e)
-    return spate_error_set(err, SPATE_EIO, "Kafka source: cannot fetch offsets of %s-%d: %s", topic, (int)part,
-                           rd_kafka_err2str(e));
+/* Earliest and latest offsets of every partition in tps (lo[i], hi[i]), with one
+ * ListOffsets request per leader for each end (rd_kafka_offsets_for_times with the
+ * special timestamps -2 / -1), as Spark's consumer.beginningOffsets/endOffsets:
+ * one partition at a time costs a broker round trip each, per trigger. lo or hi may
+ * be NULL when that end is not needed. */
+static int watermarks_all_(kafka_impl *ki, const sp_kafka_offsets *tps, int64_t *lo, int64_t *hi, spate_error *err) {
+  if (tps->n == 0) return 0;
+  for (int end = 0; end < 2; end++) {
+    if (!(end ? hi : lo)) continue; /* that end is not wanted */
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(tps->n);
+    if (!l) return oom_(err);
+    for (int i = 0; i < tps->n; i++)
+      rd_kafka_topic_partition_list_add(l, tps->v[i].topic, tps->v[i].partition)->offset =
+          end ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(ki->rk, l, (int)ki->meta_timeout_ms);
+    int rc = 0;
+    if (e) {
+      rc = spate_error_set(err, SPATE_EIO, "Kafka source: cannot fetch the %s offsets of %d partitions: %s",
+                           end ? "latest" : "earliest", tps->n, rd_kafka_err2str(e));
+    } else {
+      /* The list keeps our order (offsets_for_times fills the elements in place). */
+      for (int i = 0; i < l->cnt && !rc; i++) {
+        const rd_kafka_topic_partition_t *t = &l->elems[i];
+        if (t->err)
+          rc = spate_error_set(err, SPATE_EIO, "Kafka source: cannot fetch offsets of %s-%d: %s", t->topic,
+                               (int)t->partition, rd_kafka_err2str(t->err));
+        else
+          (end ? hi : lo)[i] = t->offset;
+      }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    if (rc) return rc;
+  }
   return 0;
 }
 
@@ -518,10 +549,12 @@ static int resolve_initial_(kafka_impl *ki, const sp_kafka_offsets *parts, spate
                              "Use -1 for latest, -2 for earliest.\nSpecified: %s, missing: %s-%d",
                              ki->starting, parts->v[i].topic, parts->v[i].partition);
   }
+  int64_t *los = calloc((size_t)parts->n + 1, sizeof *los), *his = calloc((size_t)parts->n + 1, sizeof *his);
+  if (!rc && (!los || !his)) rc = oom_(err);
+  if (!rc) rc = watermarks_all_(ki, parts, los, his, err);
   for (int i = 0; i < parts->n && !rc; i++) {
     const sp_kafka_tp *p = &parts->v[i];
-    int64_t lo, hi, off;
-    if ((rc = watermarks_(ki, p->topic, p->partition, &lo, &hi, err))) break;
+    int64_t lo = los[i], hi = his[i], off;
     if (ki->starting_ts >= 0) {
       rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
       rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = ki->starting_ts;
@@ -558,6 +591,8 @@ static int resolve_initial_(kafka_impl *ki, const sp_kafka_offsets *parts, spate
     }
     if (sp_kafka_offsets_set(&init, p->topic, p->partition, off)) rc = oom_(err);
   }
+  free(los);
+  free(his);
   sp_kafka_offsets_free(&spec);
   if (!rc) {
     char *js = sp_kafka_offsets_json(&init);
@@ -593,11 +628,11 @@ static int kafka_prepare_available_now_(sp_source *s, spate_error *err) {
   kafka_impl *ki = s->impl;
   sp_kafka_offsets parts = {0};
   int rc = fetch_partitions_(ki, &parts, err);
-  for (int i = 0; i < parts.n && !rc; i++) {
-    int64_t lo, hi;
-    rc = watermarks_(ki, parts.v[i].topic, parts.v[i].partition, &lo, &hi, err);
-    if (!rc) parts.v[i].offset = hi;
-  }
+  int64_t *hi = calloc((size_t)parts.n + 1, sizeof *hi);
+  if (!rc && !hi) rc = oom_(err);
+  if (!rc) rc = watermarks_all_(ki, &parts, NULL, hi, err);
+  for (int i = 0; i < parts.n && !rc; i++) parts.v[i].offset = hi[i];
+  free(hi);
   if (!rc) {
     sp_kafka_offsets_free(&ki->avail_now);
     ki->avail_now = parts;
@@ -612,6 +647,7 @@ static int kafka_latest_offset_(sp_source *s, const char *start, char **end, spa
   kafka_impl *ki = s->impl;
   *end = NULL;
   sp_kafka_offsets parts = {0}, from = {0}, until = {0}, earliest = {0}, limited = {0};
+  int64_t *los = NULL, *his = NULL;
   int rc = 0;
   if (start) {
     if ((rc = sp_kafka_offsets_parse(start, "Kafka source offset", &from, err))) return rc;
@@ -632,11 +668,14 @@ static int kafka_latest_offset_(sp_source *s, const char *start, char **end, spa
                       (int)from.v[i].partition, (long long)from.v[i].offset);
   if (rc) goto out;
   int64_t total_new = 0;
+  los = calloc((size_t)parts.n + 1, sizeof *los);
+  his = calloc((size_t)parts.n + 1, sizeof *his);
+  if (!los || !his) rc = oom_(err);
+  if (!rc) rc = watermarks_all_(ki, &parts, los, his, err);
   for (int i = 0; i < parts.n && !rc; i++) {
     const sp_kafka_tp *p = &parts.v[i];
     if (ki->have_avail_now && sp_kafka_offsets_find(&ki->avail_now, p->topic, p->partition) < 0) continue;
-    int64_t lo, hi;
-    if ((rc = watermarks_(ki, p->topic, p->partition, &lo, &hi, err))) break;
+    int64_t lo = los[i], hi = his[i];
     if (ki->have_avail_now) {
       int64_t cap = ki->avail_now.v[sp_kafka_offsets_find(&ki->avail_now, p->topic, p->partition)].offset;
       if (hi > cap) hi = cap;
@@ -688,6 +727,8 @@ static int kafka_latest_offset_(sp_source *s, const char *start, char **end, spa
   }
   if (!start || strcmp(*end, start)) ki->last_fire_ms = now_ms_();
 out:
+  free(los);
+  free(his);
   sp_kafka_offsets_free(&parts);
   sp_kafka_offsets_free(&from);
   sp_kafka_offsets_free(&until);
@@ -744,6 +785,44 @@ static void append_msg_(kafka_impl *ki, sp_batch *b, const rd_kafka_message_t *m
   b->nrows++;
 }
 
+static void range_done_(range_ *rg, int *pending) {
+  rg->done = true;
+  (*pending)--;
+}
+
+/* A consumer error event m (for range rg, NULL if none of ours): end of partition,
+ * offset out of range (data loss per failOnDataLoss), fatal/authorization errors;
+ * others are transient (librdkafka retries). */
+static int handle_error_msg_(kafka_impl *ki, const rd_kafka_message_t *m, range_ *rg, int *pending, spate_error *err) {
+  int rc = 0;
+  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    if (rg && !rg->done && m->offset >= rg->to) {
+      range_done_(rg, pending);
+    } else if (rg && !rg->done) {
+      /* The partition ends before the recorded end offset: records vanished. */
+      rc = data_loss_(ki, err, "Cannot fetch records of %s-%d up to offset %lld: the partition ends at %lld", rg->topic,
+                      rg->partition, (long long)rg->to, (long long)m->offset);
+      if (!rc) {
+        range_done_(rg, pending);
+      }
+    }
+  } else if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET || m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+    if (rg && !rg->done) {
+      rc = data_loss_(ki, err, "Cannot fetch offset %lld of %s-%d: offset out of range", (long long)rg->from, rg->topic,
+                      (int)rg->partition);
+      if (!rc) {
+        range_done_(rg, pending);
+      }
+    }
+  } else if (rd_kafka_fatal_error(ki->rk, NULL, 0)) {
+    rc = kafka_error_(err, "fatal consumer error", m->err);
+  } else if (m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+             m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED) {
+    rc = kafka_error_(err, "consumer error", m->err);
+  }
+  return rc;
+}
+
 static int read_ranges_(kafka_impl *ki, range_ *r, int n, spate_error *err) {
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
   if (!l) return oom_(err);
@@ -761,10 +840,23 @@ static int read_ranges_(kafka_impl *ki, range_ *r, int n, spate_error *err) {
   rd_kafka_topic_partition_list_destroy(l);
   if (e) return kafka_error_(err, "cannot assign partitions", e);
   int rc = 0;
+  /* Messages are taken from the consumer queue in batches (one lock round per batch,
+   * not per record). */
+  rd_kafka_queue_t *queue = rd_kafka_queue_get_consumer(ki->rk);
+  if (!queue) {
+    rd_kafka_assign(ki->rk, NULL);
+    return spate_error_set(err, SPATE_ERUNTIME, "Kafka source: no consumer queue");
+  }
+  enum { POLL_BATCH = 4096 };
+  rd_kafka_message_t **msgs = malloc(POLL_BATCH * sizeof *msgs);
+  if (!msgs) rc = oom_(err);
   int64_t deadline = now_ms_() + ki->poll_timeout_ms;
   while (pending > 0 && !rc) {
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(ki->rk, 100);
-    if (!m) {
+    /* Take what is queued; when nothing is, wait for the next record (a batch call
+     * with a timeout would wait that long for a full batch). */
+    ssize_t got = rd_kafka_consume_batch_queue(queue, 0, msgs, POLL_BATCH);
+    if (got <= 0 && (msgs[0] = rd_kafka_consumer_poll(ki->rk, 100))) got = 1;
+    if (got <= 0) {
       if (now_ms_() > deadline) {
         for (int i = 0; i < n; i++)
           if (!r[i].done) {
@@ -777,50 +869,32 @@ static int read_ranges_(kafka_impl *ki, range_ *r, int n, spate_error *err) {
       }
       continue;
     }
-    const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
-    range_ *rg = NULL;
-    for (int i = 0; topic && i < n && !rg; i++)
-      if (r[i].partition == m->partition && !strcmp(r[i].topic, topic)) rg = &r[i];
-    if (m->err) {
-      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        if (rg && !rg->done && m->offset >= rg->to) {
-          rg->done = true;
-          pending--;
-        } else if (rg && !rg->done) {
-          /* The partition ends before the recorded end offset: records vanished. */
-          rc = data_loss_(ki, err, "Cannot fetch records of %s-%d up to offset %lld: the partition ends at %lld",
-                          rg->topic, rg->partition, (long long)rg->to, (long long)m->offset);
-          if (!rc) {
-            rg->done = true;
-            pending--;
-          }
-        }
-      } else if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET || m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
-        if (rg && !rg->done) {
-          rc = data_loss_(ki, err, "Cannot fetch offset %lld of %s-%d: offset out of range", (long long)rg->from,
-                          rg->topic, (int)rg->partition);
-          if (!rc) {
-            rg->done = true;
-            pending--;
-          }
-        }
-      } else if (rd_kafka_fatal_error(ki->rk, NULL, 0)) {
-        rc = kafka_error_(err, "fatal consumer error", m->err);
-      } else if (m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
-                 m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED) {
-        rc = kafka_error_(err, "consumer error", m->err);
-      } /* other errors are transient: librdkafka retries */
+    range_ *last = NULL; /* consecutive messages are mostly of one partition */
+    for (ssize_t j = 0; j < got; j++) {
+      rd_kafka_message_t *m = msgs[j];
+      if (rc) {
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
+      range_ *rg = NULL;
+      if (last && topic && last->partition == m->partition && !strcmp(last->topic, topic)) rg = last;
+      for (int i = 0; topic && i < n && !rg; i++)
+        if (r[i].partition == m->partition && !strcmp(r[i].topic, topic)) rg = &r[i];
+      last = rg;
+      if (m->err) {
+        rc = handle_error_msg_(ki, m, rg, &pending, err);
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      deadline = now_ms_() + ki->poll_timeout_ms;
+      if (rg && !rg->done && m->offset >= rg->from && m->offset < rg->to) append_msg_(ki, rg->b, m, rg->topic);
+      if (rg && !rg->done && m->offset >= rg->to - 1) range_done_(rg, &pending);
       rd_kafka_message_destroy(m);
-      continue;
     }
-    deadline = now_ms_() + ki->poll_timeout_ms;
-    if (rg && !rg->done && m->offset >= rg->from && m->offset < rg->to) append_msg_(ki, rg->b, m, rg->topic);
-    if (rg && !rg->done && m->offset >= rg->to - 1) {
-      rg->done = true;
-      pending--;
-    }
-    rd_kafka_message_destroy(m);
   }
+  free(msgs);
+  rd_kafka_queue_destroy(queue);
   rd_kafka_assign(ki->rk, NULL);
   return rc;
 }
@@ -836,13 +910,14 @@ static int kafka_get_batch_(sp_source *s, const char *start, const char *end, sp
   else rc = sp_kafka_offsets_copy(&from, &ki->initial) ? oom_(err) : 0;
   if (!rc) rc = sp_kafka_offsets_parse(end, "Kafka source offset", &to, err);
   range_ *r = rc ? NULL : calloc((size_t)to.n + 1, sizeof *r);
-  if (!rc && !r) rc = oom_(err);
+  int64_t *los = rc ? NULL : calloc((size_t)to.n + 1, sizeof *los);
+  if (!rc && (!r || !los)) rc = oom_(err);
+  if (!rc) rc = watermarks_all_(ki, &to, los, NULL, err);
   int n = 0;
   for (int i = 0; !rc && i < to.n; i++) {
     const sp_kafka_tp *t = &to.v[i];
     int k = sp_kafka_offsets_find(&from, t->topic, t->partition);
-    int64_t lo, hi;
-    if ((rc = watermarks_(ki, t->topic, t->partition, &lo, &hi, err))) break;
+    int64_t lo = los[i];
     int64_t f = k >= 0 ? from.v[k].offset : lo; /* a new partition is read from earliest */
     if (t->offset < f) {
       rc = data_loss_(ki, err, "Partition %s-%d's offset was changed from %lld to %lld", t->topic, t->partition,
@@ -881,6 +956,7 @@ static int kafka_get_batch_(sp_source *s, const char *start, const char *end, sp
     if (!b || sp_batch_list_push(out, b)) rc = oom_(err);
   }
   free(r);
+  free(los);
   sp_kafka_offsets_free(&from);
   sp_kafka_offsets_free(&to);
   return rc;
