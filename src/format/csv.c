@@ -3,7 +3,12 @@
  * (sep, quote, escape, header, nullValue; univocity semantics as Spark configures it).
  *
  * Reading: fields map to the target columns by position (the corrupt-record column is
- * skipped); quoted fields may contain separators and line breaks; inside quotes the
+ * skipped); quoted fields may contain separators, and line breaks only with multiLine
+ * (opts->multi_line). Without multiLine (Spark's default) the input is read line by
+ * line, as Spark's LineRecordReader + univocity do: a line break always ends the
+ * record, so an unclosed quote truncates its value at the end of its line and the next
+ * line is a record of its own; such a line is malformed only as any other (its field
+ * count differs from the schema, or a value does not parse). Inside quotes the
  * escape char (default '\\') or a doubled quote yields a literal quote; an unquoted
  * empty field is NULL, and so is any field equal to nullValue. Too few fields pad with
  * NULLs and too many are ignored: in PERMISSIVE that row is only flagged (corrupt text)
@@ -58,8 +63,10 @@ static void rec_add_(csv_rec_ *r, size_t off, size_t len, bool quoted) {
 
 /* Tokenize one record starting at p (< end). Returns the position after the record's
  * line terminator; *rec_end is the end of the record text (terminator excluded);
- * *lines counts the physical lines consumed. */
-static const char *csv_record_(const char *p, const char *end, const sp_format_opts *o, csv_rec_ *r,
+ * *lines counts the physical lines consumed. With `multi` a quoted field may span
+ * lines; without it a line break inside quotes ends the field and the record (the
+ * value is the text after the opening quote up to the line end, CR of CRLF dropped). */
+static const char *csv_record_(const char *p, const char *end, const sp_format_opts *o, bool multi, csv_rec_ *r,
                                const char **rec_end, int64_t *lines) {
   const char *start0 = p;
   r->nf = 0;
@@ -73,7 +80,11 @@ static const char *csv_record_(const char *p, const char *end, const sp_format_o
       quoted = true;
       p++;
       for (;;) {
-        if (p >= end) break; /* unterminated quote: take what we have */
+        if (p >= end || (!multi && *p == '\n')) {
+          /* unterminated quote: take what we have; single-line: the line ends the value */
+          if (!multi && p[-1] == '\r' && r->text.len > start) r->text.len--;
+          break;
+        }
         char c = *p;
         if (esc && c == esc && esc != q && p + 1 < end && (p[1] == q || p[1] == esc)) {
           sp_buf_putc(&r->text, p[1]);
@@ -347,7 +358,7 @@ int sp_csv_decode_lines(const char *buf, size_t len, const sp_format_opts *opts,
     }
     const char *rec_start = p, *rec_end;
     int64_t nlines;
-    p = csv_record_(p, end, opts, &r, &rec_end, &nlines);
+    p = csv_record_(p, end, opts, opts->multi_line, &r, &rec_end, &nlines);
     if (r.oom || r.text.failed) {
       rc = spate_error_set(err, SPATE_ENOMEM, "out of memory decoding CSV");
       goto done;
@@ -415,7 +426,7 @@ int sp_csv_infer_schema(const char *buf, size_t len, const sp_format_opts *opts,
   if (p < end) {
     const char *rec_end;
     int64_t nl;
-    csv_record_(p, end, opts, &r, &rec_end, &nl);
+    csv_record_(p, end, opts, opts->multi_line, &r, &rec_end, &nl);
   }
   int rc = 0;
   sp_type *st = NULL;
@@ -611,10 +622,11 @@ int sp_csv_decode_vec(const sp_vec *in, sp_type *type, const sp_format_opts *opt
       bad = true;
       why = "empty input";
     } else {
-      /* one record per string: the first one (Spark's parseLine) */
+      /* one record per string: the first one (Spark's parseLine, which sees the whole
+       * string, so a quoted value may hold line breaks; multiLine does not apply) */
       const char *rec_end;
       int64_t nlines;
-      csv_record_(s, s + sl, opts, &r, &rec_end, &nlines);
+      csv_record_(s, s + sl, opts, true, &r, &rec_end, &nlines);
       if (r.oom || r.text.failed) {
         rc = spate_error_set(err, SPATE_ENOMEM, "out of memory in from_csv");
         goto done;

@@ -37,6 +37,8 @@ typedef struct sp_format_opts {
   char quote;                        /* '"' */
   char escape;                       /* '\\' */
   bool header;                       /* first line of each file is a header */
+  bool multi_line;                   /* multiLine: quoted values may hold line breaks (false:
+                                      * every line is a record of its own, as Spark) */
   const char *null_value;            /* "" -> NULL for CSV (Spark's nullValue default "") */
   /* Column pruning (readers): prune[i] true = top-level field i of the target schema
    * is not read by the query; the decoder fills it with nulls without parsing it.

@@ -100,6 +100,7 @@ int sp_file_format_options(const sp_source_spec *spec, sp_file_fmt fmt, sp_forma
     if ((rc = char_opt_(spec, "quote", '"', &o->quote, err))) return rc;
     if ((rc = char_opt_(spec, "escape", '\\', &o->escape, err))) return rc;
     if ((rc = format_bool_opt_(spec, "header", false, &o->header, err))) return rc;
+    if ((rc = format_bool_opt_(spec, "multiLine", false, &o->multi_line, err))) return rc;
     bool ignored;
     if ((rc = format_bool_opt_(spec, "inferSchema", false, &ignored, err))) return rc;
     if ((rc = dup_opt_(spec, "nullValue", &fs->null_value, err))) return rc;

@@ -22,7 +22,7 @@ typedef enum sp_file_fmt { SP_FILE_JSON = 0, SP_FILE_CSV, SP_FILE_TEXT } sp_file
  * used, all STRING. */
 #define SP_CSV_FORMAT_OPTIONS                                                                                  \
   "sep", "delimiter", "header", "quote", "escape", "nullValue", "mode", "columnNameOfCorruptRecord",           \
-      "inferSchema", "timestampFormat", "dateFormat", "timeZone"
+      "inferSchema", "multiLine", "timestampFormat", "dateFormat", "timeZone"
 #define SP_TEXT_FORMAT_OPTIONS "wholetext", "lineSep"
 
 /* Strings the sp_format_opts of a file format point into (owned; NULL = default). */

@@ -1,7 +1,7 @@
 """Malformed input to the file source (issue 6 scenario 9): invalid JSON lines,
 a 5 MB line, invalid UTF-8, NUL bytes, deep nesting, a non-object root, a
-wrongly typed field (partial result), CSV rows with too few / too many fields
-and an unparsable number, under PERMISSIVE, DROPMALFORMED and FAILFAST: the
+wrongly typed field (partial result), CSV rows with too few / too many fields,
+an unparsable number and an unclosed quote (with and without multiLine), under PERMISSIVE, DROPMALFORMED and FAILFAST: the
 exact rows and corrupt-record values (Spark 3.5 semantics: JacksonParser with
 partial results, Jackson 2.15 limits of nesting depth 1000 and string length
 20M; UnivocityParser), and bounded memory for the 5 MB line."""
@@ -85,14 +85,14 @@ def write_input(dirname, name, data):
     os.rename(tmp, os.path.join(dirname, name))
 
 
-def run_case(fmt, mode, view_schema, select, inp):
-    tag = "%s-%s" % (fmt, mode)
+def run_case(fmt, mode, view_schema, select, inp, extra_opts="", tag=None):
+    tag = tag or "%s-%s" % (fmt, mode)
     out, chk = os.path.join(d, "out-" + tag), os.path.join(d, "chk-" + tag)
     job = os.path.join(d, "job-%s.sql" % tag)
     with open(job, "w") as f:
-        f.write("CREATE TEMPORARY VIEW ev (%s) USING %s OPTIONS (path '%s', mode '%s');\n"
+        f.write("CREATE TEMPORARY VIEW ev (%s) USING %s OPTIONS (path '%s', mode '%s'%s);\n"
                 "CREATE STREAMING QUERY q USING json OPTIONS (path '%s') OUTPUT MODE append\n"
-                "CHECKPOINT LOCATION '%s'\nAS %s;\n" % (view_schema, fmt, inp, mode, out, chk, select))
+                "CHECKPOINT LOCATION '%s'\nAS %s;\n" % (view_schema, fmt, inp, mode, extra_opts, out, chk, select))
     p = run(["run", job, "--trigger", "available-now", "--quiet"], check_rc=False)
     rows = None
     if p.returncode == 0:
@@ -159,6 +159,59 @@ check(p.returncode != 0, "csv FAILFAST did not fail")
 msg = ("Malformed records are detected in record parsing. Parse Mode: FAILFAST. %s:2: Malformed CSV record"
        % os.path.join(cin, "0.csv"))
 check(msg in p.stderr, "csv FAILFAST message: %s" % p.stderr)
+passed += 1
+
+# An unclosed quote without multiLine (Spark's default: the file is read line by line)
+# ends at its line: the value is truncated there and the next lines are records of
+# their own (it used to swallow them). A line is malformed only by its field count or
+# an unparsable value, as in Spark's UnivocityParser.
+UNCLOSED = b'1,x,y\n2,"open,z\n3,x,y\n4,"a\nb",c\n5,x,y\n'
+UNCLOSED_EXPECT = {
+    "PERMISSIVE": [
+        {"a": 1, "b": "x", "c": "y"},
+        {"a": 2, "b": "open,z", "_corrupt_record": '2,"open,z'},   # 2 fields: too few
+        {"a": 3, "b": "x", "c": "y"},
+        {"a": 4, "b": "a", "_corrupt_record": '4,"a'},
+        {"b": "c", "_corrupt_record": 'b",c'},                      # INT from 'b"' + too few
+        {"a": 5, "b": "x", "c": "y"},
+    ],
+    "DROPMALFORMED": [{"a": 1, "b": "x", "c": "y"}, {"a": 3, "b": "x", "c": "y"}, {"a": 5, "b": "x", "c": "y"}],
+}
+uin = os.path.join(d, "in-csv-unclosed")
+write_input(uin, "0.csv", UNCLOSED)
+for mode in ("PERMISSIVE", "DROPMALFORMED"):
+    for opt in ("", ", multiLine 'false'"):
+        p, rows = run_case("csv", mode, cschema, "SELECT * FROM ev", uin, opt, "csv-unclosed-%s%d" % (mode, len(opt)))
+        check(p.returncode == 0, "csv unclosed quote %s failed: %s" % (mode, p.stderr))
+        check_rows("csv unclosed quote %s%s" % (mode, opt), rows, UNCLOSED_EXPECT[mode])
+p, rows = run_case("csv", "FAILFAST", cschema, "SELECT * FROM ev", uin, "", "csv-unclosed-ff")
+check(p.returncode != 0, "csv unclosed quote FAILFAST did not fail")
+msg = ("Malformed records are detected in record parsing. Parse Mode: FAILFAST. %s:2: Malformed CSV record"
+       % os.path.join(uin, "0.csv"))
+check(msg in p.stderr, "csv unclosed quote FAILFAST message: %s" % p.stderr)
+passed += 1
+# multiLine=true: a quoted value spans lines (and only then); line numbers stay physical.
+MULTI = b'1,"two\nlines",y\n2,x,y\nbad,"p\nq",r\n'
+min_ = os.path.join(d, "in-csv-multi")
+write_input(min_, "0.csv", MULTI)
+p, rows = run_case("csv", "PERMISSIVE", cschema, "SELECT * FROM ev", min_, ", multiLine 'true'", "csv-ml-on")
+check(p.returncode == 0, "csv multiLine failed: %s" % p.stderr)
+check_rows("csv multiLine=true", rows, [{"a": 1, "b": "two\nlines", "c": "y"}, {"a": 2, "b": "x", "c": "y"},
+                                        {"b": "p\nq", "c": "r", "_corrupt_record": 'bad,"p\nq",r'}])
+p, rows = run_case("csv", "PERMISSIVE", cschema, "SELECT * FROM ev", min_, "", "csv-ml-off")
+check(p.returncode == 0, "csv multiLine off failed: %s" % p.stderr)
+check_rows("csv multiLine=false", rows, [
+    {"a": 1, "b": "two", "_corrupt_record": '1,"two'}, {"b": "y", "_corrupt_record": 'lines",y'},
+    {"a": 2, "b": "x", "c": "y"}, {"b": "p", "_corrupt_record": 'bad,"p'}, {"b": "r", "_corrupt_record": 'q",r'}])
+p, rows = run_case("csv", "FAILFAST", cschema, "SELECT * FROM ev", min_, ", multiLine 'true'", "csv-ml-ff")
+check(p.returncode != 0, "csv multiLine FAILFAST did not fail")
+msg = ("Malformed records are detected in record parsing. Parse Mode: FAILFAST. %s:4: For input string: "
+       % os.path.join(min_, "0.csv"))
+check(msg in p.stderr, "csv multiLine FAILFAST message: %s" % p.stderr)
+passed += 1
+p, rows = run_case("csv", "PERMISSIVE", cschema, "SELECT * FROM ev", min_, ", multiLine 'maybe'", "csv-ml-bad")
+check(p.returncode != 0 and "multiLine flag can be true or false" in p.stderr,
+      "csv multiLine 'maybe': exit %d, %s" % (p.returncode, p.stderr))
 passed += 1
 
 cleanup(d)

@@ -55,8 +55,8 @@ static const char *PEOPLE =
     ",notanint,z\n"
     "NA,3,\"\"";
 
-static sp_batch *decode_people(sp_parse_mode mode, bool corrupt, int *rc, sp_decode_stats *stats,
-                               spate_error *err) {
+static sp_batch *decode_people_ml(sp_parse_mode mode, bool corrupt, bool multi, int *rc, sp_decode_stats *stats,
+                                  spate_error *err) {
   sp_type *st = schema3(SP_STRING, SP_INT, SP_STRING, corrupt);
   sp_batch *b = sp_batch_new(st, 0);
   sp_type_unref(st);
@@ -64,8 +64,14 @@ static sp_batch *decode_people(sp_parse_mode mode, bool corrupt, int *rc, sp_dec
   sp_format_opts_default(&o);
   o.header = true;
   o.mode = mode;
+  o.multi_line = multi;
   *rc = sp_csv_decode_lines(PEOPLE, strlen(PEOPLE), &o, "in.csv", 1, b, stats, err);
   return b;
+}
+
+/* multiLine=true: the quoted "multi\nline" value spans two lines. */
+static sp_batch *decode_people(sp_parse_mode mode, bool corrupt, int *rc, sp_decode_stats *stats, spate_error *err) {
+  return decode_people_ml(mode, corrupt, true, rc, stats, err);
 }
 
 static void test_decode_quoting_modes(void **state) {
@@ -357,11 +363,180 @@ static void test_encode(void **state) {
   sp_type_unref(st);
 }
 
+/* multiLine=false (Spark's default): every physical line is a record of its own. An
+ * unclosed quote truncates its value at the end of the line and never swallows the
+ * next lines; the line is malformed only when its field count differs from the schema
+ * or a value does not parse (as Spark's UnivocityParser: no check on the quote). */
+static void test_single_line_unclosed_quote(void **state) {
+  (void)state;
+  int rc;
+  sp_decode_stats stats = {0};
+  spate_error err = {0};
+  /* PEOPLE line by line: "Doe,,\"multi" has 3 fields (not malformed), "line\"" is a
+   * one-field record of its own (malformed: too few fields). */
+  sp_batch *b = decode_people_ml(SP_MODE_PERMISSIVE, true, false, &rc, &stats, &err);
+  assert_int_equal(rc, 0);
+  char *t = rows_text(b);
+  assert_string_equal(t,
+                      "Smith, J|42|said \"hi\"|null\n"
+                      "Doe|null|multi|null\n"
+                      "line\"|null|null|line\"\n"
+                      "x\"y|7|plain|null\n"
+                      "null|null|z|,notanint,z\n"
+                      "NA|3|null|null\n");
+  free(t);
+  assert_int_equal(stats.records, 6);
+  assert_int_equal(stats.malformed, 2);
+  sp_batch_free(b);
+  memset(&stats, 0, sizeof stats);
+  b = decode_people_ml(SP_MODE_DROPMALFORMED, false, false, &rc, &stats, &err);
+  assert_int_equal(rc, 0);
+  t = rows_text(b);
+  assert_string_equal(t,
+                      "Smith, J|42|said \"hi\"\n"
+                      "Doe|null|multi\n"
+                      "x\"y|7|plain\n"
+                      "NA|3|null\n");
+  free(t);
+  assert_int_equal(stats.records, 6);
+  assert_int_equal(stats.malformed, 2);
+  sp_batch_free(b);
+  /* PERMISSIVE without a corrupt column: the short line is kept, padded with NULLs */
+  b = decode_people_ml(SP_MODE_PERMISSIVE, false, false, &rc, NULL, &err);
+  assert_int_equal(rc, 0);
+  t = rows_text(b);
+  assert_string_equal(t,
+                      "Smith, J|42|said \"hi\"\n"
+                      "Doe|null|multi\n"
+                      "line\"|null|null\n"
+                      "x\"y|7|plain\n"
+                      "null|null|z\n"
+                      "NA|3|null\n");
+  free(t);
+  sp_batch_free(b);
+  b = decode_people_ml(SP_MODE_FAILFAST, false, false, &rc, NULL, &err);
+  assert_int_equal(rc, SPATE_EMALFORMED);
+  assert_string_equal(err.message,
+                      "Malformed records are detected in record parsing. Parse Mode: FAILFAST. in.csv:4: Malformed CSV "
+                      "record");
+  assert_int_equal(b->cols[0]->length, 2);
+  sp_batch_free(b);
+
+  /* the issue's case: a quote opened on line 1 and never closed; LF and CRLF */
+  sp_type *st = sp_type_struct_new(4);
+  sp_type_struct_set(st, 0, "id", sp_type_prim(SP_INT), true);
+  sp_type_struct_set(st, 1, "a", sp_type_prim(SP_STRING), true);
+  sp_type_struct_set(st, 2, "b", sp_type_prim(SP_STRING), true);
+  sp_type_struct_set(st, 3, "_corrupt_record", sp_type_prim(SP_STRING), true);
+  const char *texts[] = {"1,\"open,x\n2,b,c\n3,\"q\"\"d\",d\n4,x,\"closes\"\n5,x,\"open\n",
+                         "1,\"open,x\r\n2,b,c\r\n3,\"q\"\"d\",d\r\n4,x,\"closes\"\r\n5,x,\"open\r\n"};
+  const char *swallow[] = {"1,\"open,x\n2,b,c\n3,c,d\n", "1,\"open,x\r\n2,b,c\r\n3,c,d\r\n"};
+  for (int k = 0; k < 2; k++) {
+    sp_format_opts o;
+    sp_format_opts_default(&o);
+    memset(&stats, 0, sizeof stats);
+    b = sp_batch_new(st, 0);
+    assert_int_equal(sp_csv_decode_lines(texts[k], strlen(texts[k]), &o, "f", 1, b, &stats, &err), 0);
+    t = rows_text(b);
+    assert_string_equal(t,
+                        "1|open,x|null|1,\"open,x\n"
+                        "2|b|c|null\n"
+                        "3|q\"d|d|null\n"
+                        "4|x|closes|null\n"
+                        "5|x|open|null\n");
+    free(t);
+    assert_int_equal(stats.records, 5);
+    assert_int_equal(stats.malformed, 1);
+    sp_batch_free(b);
+    o.mode = SP_MODE_DROPMALFORMED;
+    b = sp_batch_new(st, 0);
+    assert_int_equal(sp_csv_decode_lines(texts[k], strlen(texts[k]), &o, "f", 1, b, NULL, &err), 0);
+    t = rows_text(b);
+    assert_string_equal(t, "2|b|c|null\n3|q\"d|d|null\n4|x|closes|null\n5|x|open|null\n");
+    free(t);
+    sp_batch_free(b);
+    /* multiLine: an unclosed quote takes the rest of the file (one malformed record) */
+    o.mode = SP_MODE_PERMISSIVE;
+    o.multi_line = true;
+    memset(&stats, 0, sizeof stats);
+    b = sp_batch_new(st, 0);
+    assert_int_equal(sp_csv_decode_lines(swallow[k], strlen(swallow[k]), &o, "f", 1, b, &stats, &err), 0);
+    t = rows_text(b);
+    assert_string_equal(t, k ? "1|open,x\r\n2,b,c\r\n3,c,d\r\n|null|1,\"open,x\r\n2,b,c\r\n3,c,d\r\n\n"
+                             : "1|open,x\n2,b,c\n3,c,d\n|null|1,\"open,x\n2,b,c\n3,c,d\n\n");
+    free(t);
+    assert_int_equal(stats.records, 1);
+    assert_int_equal(stats.malformed, 1);
+    sp_batch_free(b);
+    /* ... and without multiLine the same text is three records, one malformed */
+    o.multi_line = false;
+    b = sp_batch_new(st, 0);
+    assert_int_equal(sp_csv_decode_lines(swallow[k], strlen(swallow[k]), &o, "f", 1, b, NULL, &err), 0);
+    t = rows_text(b);
+    assert_string_equal(t, "1|open,x|null|1,\"open,x\n2|b|c|null\n3|c|d|null\n");
+    free(t);
+    sp_batch_free(b);
+  }
+
+  /* FAILFAST names the physical line: line 1 without multiLine; with multiLine the
+   * quoted value spans lines 1-2 and the bad INT is on line 3 */
+  const char *ml = "1,\"a\nb\",c\nbad,y,z\n";
+  sp_format_opts o;
+  sp_format_opts_default(&o);
+  o.mode = SP_MODE_FAILFAST;
+  b = sp_batch_new(st, 0);
+  assert_int_equal(sp_csv_decode_lines(ml, strlen(ml), &o, "f", 1, b, NULL, &err), SPATE_EMALFORMED);
+  assert_string_equal(err.message,
+                      "Malformed records are detected in record parsing. Parse Mode: FAILFAST. f:1: Malformed CSV "
+                      "record");
+  sp_batch_free(b);
+  o.multi_line = true;
+  b = sp_batch_new(st, 0);
+  assert_int_equal(sp_csv_decode_lines(ml, strlen(ml), &o, "f", 1, b, NULL, &err), SPATE_EMALFORMED);
+  assert_string_equal(err.message,
+                      "Malformed records are detected in record parsing. Parse Mode: FAILFAST. f:3: For input string: "
+                      "\"bad\"");
+  assert_int_equal(b->nrows, 0);
+  assert_int_equal(b->cols[1]->length, 1);
+  sp_batch_free(b);
+  o.mode = SP_MODE_PERMISSIVE;
+  b = sp_batch_new(st, 0);
+  assert_int_equal(sp_csv_decode_lines(ml, strlen(ml), &o, "f", 1, b, NULL, &err), 0);
+  t = rows_text(b);
+  assert_string_equal(t, "1|a\nb|c|null\nnull|y|z|bad,y,z\n");
+  free(t);
+  sp_batch_free(b);
+  o.multi_line = false;
+  b = sp_batch_new(st, 0);
+  assert_int_equal(sp_csv_decode_lines(ml, strlen(ml), &o, "f", 1, b, NULL, &err), 0);
+  t = rows_text(b);
+  assert_string_equal(t, "1|a|null|1,\"a\nnull|c|null|b\",c\nnull|y|z|bad,y,z\n"); /* INT from 'b\"' */
+  free(t);
+  sp_batch_free(b);
+  /* the header is one line too: an unclosed quote in it does not eat the first row */
+  o.header = true;
+  const char *hdr = "x,\"y\n1,2\n";
+  sp_type *inf = NULL;
+  assert_int_equal(sp_csv_infer_schema(hdr, strlen(hdr), &o, &inf, &err), 0);
+  char sts[128];
+  sp_type_to_string(inf, sts, sizeof sts);
+  assert_string_equal(sts, "struct<x:string,y:string>");
+  b = sp_batch_new(inf, 0);
+  assert_int_equal(sp_csv_decode_lines(hdr, strlen(hdr), &o, "f", 1, b, NULL, &err), 0);
+  t = rows_text(b);
+  assert_string_equal(t, "1|2\n");
+  free(t);
+  sp_batch_free(b);
+  sp_type_unref(inf);
+  sp_type_unref(st);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_decode_quoting_modes), cmocka_unit_test(test_field_counts_and_nulls),
       cmocka_unit_test(test_types),                cmocka_unit_test(test_infer_header),
       cmocka_unit_test(test_seed_sample),          cmocka_unit_test(test_encode),
+      cmocka_unit_test(test_single_line_unclosed_quote),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
