@@ -35,6 +35,7 @@
 #include "checkpoint/ckpt_internal.h"
 #include "common/buf.h"
 #include "common/crash.h"
+#include "common/fault.h"
 
 static int oom_(spate_error *err) { return spate_error_set(err, SPATE_ENOMEM, "out of memory"); }
 
@@ -301,7 +302,7 @@ static int read_metadata_(const char *path, char **id, spate_error *err) {
 static int lock_(sp_checkpoint *cp, spate_error *err) {
   char *path = join_(cp->root, ".lock");
   if (!path) return oom_(err);
-  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = sp_io_open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     int e = errno;
     int rc = spate_error_set(err, SPATE_EIO, "cannot open checkpoint lock %s: %s", path, strerror(e));
@@ -551,8 +552,16 @@ static int purge_dir_(const sp_checkpoint *cp, const char *sub, int64_t keep_fro
 }
 
 int sp_checkpoint_purge(const sp_checkpoint *cp, int64_t keep_from, spate_error *err) {
-  int rc = purge_dir_(cp, "offsets", keep_from, err);
-  if (!rc) rc = purge_dir_(cp, "commits", keep_from, err);
+  spate_error local;
+  spate_error_clear(&local);
+  spate_error *e = err ? err : &local;
+  int rc = purge_dir_(cp, "offsets", keep_from, e);
+  if (!rc) rc = purge_dir_(cp, "commits", keep_from, e);
+  /* Best effort for callers without an error (the query loop): old entries that
+   * stay are removed by a later purge, but an I/O error must not pass silently. */
+  if (rc && !err)
+    fprintf(stderr, "spate: WARN: checkpoint %s: cannot purge batches before %lld (continuing): %s\n", cp->root,
+            (long long)keep_from, local.message);
   return rc;
 }
 

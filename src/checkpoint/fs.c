@@ -7,6 +7,9 @@
  * at its final name (written under a hidden temp name ".<name>.<random>.tmp" in
  * the same directory, fsync'ed, renamed, directory fsync'ed); on any failure the
  * temp file is removed. New files are 0600, new directories 0700. No global state.
+ * Every system call of the write path goes through the sp_io_* wrappers
+ * (common/fault.h) so tests can inject ENOSPC/EIO; a failure is reported as
+ * "cannot write <final path>: <syscall> <path it was applied to>: <strerror>".
  */
 #include "checkpoint/checkpoint.h"
 
@@ -23,6 +26,7 @@
 
 #include "checkpoint/ckpt_internal.h"
 #include "common/crash.h"
+#include "common/fault.h"
 
 /* ---- small helpers ---- */
 
@@ -162,7 +166,12 @@ int sp_fs_mkdirs(const char *path, spate_error *err) {
     if (i < n && p[i - 1] == '/') continue; /* "a//b" */
     char save = p[i];
     p[i] = '\0';
-    if (mkdir(p, 0700) != 0) {
+    struct stat st0;
+    if (stat(p, &st0) == 0 && S_ISDIR(st0.st_mode)) { /* exists: nothing to create */
+      p[i] = save;
+      continue;
+    }
+    if (sp_io_mkdir(p, 0700) != 0) {
       int e = errno;
       struct stat st;
       if (e == EEXIST) {
@@ -178,10 +187,11 @@ int sp_fs_mkdirs(const char *path, spate_error *err) {
 }
 
 int sp_fs_sync_dir(const char *dir, spate_error *err) {
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return io_err_(err, "cannot sync directory", dir, errno);
+  int fd = sp_io_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd < 0) return spate_error_set(err, SPATE_EIO, "cannot sync directory %s: open: %s", dir, strerror(errno));
   int rc = 0;
-  if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS) rc = io_err_(err, "cannot sync directory", dir, errno);
+  if (sp_io_fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+    rc = spate_error_set(err, SPATE_EIO, "cannot sync directory %s: fsync: %s", dir, strerror(errno));
   close(fd);
   return rc;
 }
@@ -207,14 +217,17 @@ static char *split_path_(const char *path, const char **name) {
   return d;
 }
 
+/* write(2) until all of data is written: a short count (a full disk, a signal)
+ * continues with the rest; the error of the failing call is returned. */
 static int write_fully_(int fd, const void *data, size_t len) {
   const char *p = data;
   while (len > 0) {
-    ssize_t w = write(fd, p, len);
+    ssize_t w = sp_io_write(fd, p, len);
     if (w < 0) {
       if (errno == EINTR) continue;
       return errno;
     }
+    if (w == 0) return ENOSPC; /* no progress on a regular file: the disk is full */
     p += w;
     len -= (size_t)w;
   }
@@ -246,61 +259,65 @@ int sp_fs_write_atomic_tagged(const char *path, const void *data, size_t len, bo
   for (int i = 0; i < 8; i++) r = (r << 8) | rnd[i];
   snprintf(tmp, tlen, "%s/.%s.%016llx.tmp", dir, name, r);
 
-  int e = 0;
+  int e = 0, rc = 0;
+  const char *step = "open"; /* the system call that failed, applied to tmp */
   bool created = false;
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int fd = sp_io_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     e = errno;
     goto fail;
   }
   created = true;
+  step = "write";
   if ((e = write_fully_(fd, data, len / 2)) != 0) goto fail;
   SP_CRASH_POINT_TAGGED(crash_tag, "partial");
   if ((e = write_fully_(fd, (const char *)data + len / 2, len - len / 2)) != 0) goto fail;
   SP_CRASH_POINT_TAGGED(crash_tag, "written");
-  if (fsync(fd) != 0) {
+  step = "fsync";
+  if (sp_io_fsync(fd) != 0) {
     e = errno;
     goto fail;
   }
   SP_CRASH_POINT_TAGGED(crash_tag, "synced");
+  step = "close";
   int cfd = fd;
   fd = -1;
-  if (close(cfd) != 0) {
+  if (sp_io_close(cfd) != 0) {
     e = errno;
     goto fail;
   }
-  if (overwrite) {
-    if (rename(tmp, path) != 0) {
+  step = "rename";
+  if (sp_io_rename(tmp, path, !overwrite) != 0) {
+    e = errno;
+    if (overwrite || !(e == EINVAL || e == ENOSYS || e == ENOTSUP || e == EPERM)) goto fail;
+    /* Filesystem without RENAME_NOREPLACE: link() also refuses an existing target. */
+    step = "link";
+    if (link(tmp, path) != 0) {
       e = errno;
       goto fail;
     }
-  } else if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
-    e = errno;
-    if (e == EINVAL || e == ENOSYS || e == ENOTSUP || e == EPERM) {
-      /* Filesystem without RENAME_NOREPLACE: link() also refuses an existing target. */
-      if (link(tmp, path) != 0) {
-        e = errno;
-        goto fail;
-      }
-      unlink(tmp);
-      e = 0;
-    } else {
-      goto fail;
-    }
+    unlink(tmp);
+    e = 0;
   }
   SP_CRASH_POINT_TAGGED(crash_tag, "renamed");
-  int rc = sp_fs_sync_dir(dir, err);
+  /* The file is complete under its final name; a failure to sync the directory
+   * still fails the write (the rename may not survive a power loss). */
+  rc = sp_fs_sync_dir(dir, err);
+  if (rc) spate_error_prefix(err, "cannot write %s", path);
   free(dir);
   free(tmp);
   return rc;
 
 fail:
   if (fd >= 0) close(fd);
-  if (created) unlink(tmp);
+  if (created) unlink(tmp); /* never leave a partial file behind, even under its temp name */
+  if (e == EEXIST && created) /* RENAME_NOREPLACE / link: the final name exists */
+    rc = spate_error_set(err, SPATE_EEXIST, "cannot write %s: %s", path, strerror(e));
+  else
+    rc = spate_error_set(err, SPATE_EIO, "cannot write %s: %s %s: %s", path, step, tmp, strerror(e));
   free(dir);
   free(tmp);
-  if (e == EEXIST) return spate_error_set(err, SPATE_EEXIST, "cannot write %s: %s", path, strerror(e));
-  return io_err_(err, "cannot write", path, e);
+  return rc;
 }
 
 int sp_fs_read_all(const char *path, char **data, size_t *len, spate_error *err) {
@@ -425,6 +442,6 @@ int sp_fs_list_ids(const char *dir, const char *suffix, int64_t **ids, int *n, s
 }
 
 int sp_fs_remove(const char *path, spate_error *err) {
-  if (unlink(path) != 0 && errno != ENOENT) return io_err_(err, "cannot remove", path, errno);
+  if (sp_io_unlink(path) != 0 && errno != ENOENT) return io_err_(err, "cannot remove", path, errno);
   return 0;
 }

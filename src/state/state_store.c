@@ -686,7 +686,14 @@ static int write_snapshot_(sp_state_store *s, int64_t v) {
   int rc = sp_buf_check(&b);
   char *p = rc ? NULL : file_path_(s->dir, v, "snapshot");
   if (!rc && !p) rc = SPATE_ENOMEM;
-  if (!rc) rc = sp_fs_write_atomic_tagged(p, b.data, b.len, true, "state.snapshot", NULL);
+  spate_error e;
+  spate_error_clear(&e);
+  if (!rc) rc = sp_fs_write_atomic_tagged(p, b.data, b.len, true, "state.snapshot", &e);
+  /* A snapshot is an optimisation (the deltas rebuild every version): a failed one
+   * is removed by sp_fs_write_atomic and retried at the next version, loudly. */
+  if (rc && e.message[0])
+    fprintf(stderr, "spate: WARN: state store %s: cannot write snapshot of version %lld (continuing): %s\n", s->dir,
+            (long long)v, e.message);
   free(p);
   sp_buf_free(&b);
   return rc;
@@ -733,7 +740,7 @@ done:
 
 int64_t sp_state_store_version(const sp_state_store *s) { return s->version; }
 
-int sp_state_store_maintain(sp_state_store *s, spate_error *err) {
+static int maintain_(sp_state_store *s, spate_error *err) {
   int64_t earliest = s->version - s->retain + 1;
   if (earliest <= 0) return 0;
   file_list f;
@@ -766,6 +773,17 @@ int sp_state_store_maintain(sp_state_store *s, spate_error *err) {
   }
   closedir(d);
   if (!rc && removed) rc = sp_fs_sync_dir(s->dir, err);
+  return rc;
+}
+
+int sp_state_store_maintain(sp_state_store *s, spate_error *err) {
+  spate_error local;
+  spate_error_clear(&local);
+  int rc = maintain_(s, err ? err : &local);
+  /* Best effort for callers without an error (the operators): obsolete files that
+   * stay are removed by a later maintenance, but an I/O error must not pass silently. */
+  if (rc && !err)
+    fprintf(stderr, "spate: WARN: state store %s: maintenance failed (continuing): %s\n", s->dir, local.message);
   return rc;
 }
 

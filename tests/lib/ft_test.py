@@ -1,6 +1,7 @@
 """Helpers for spate's fault-tolerance tests (docs/fault-tolerance.md): run jobs
 with crash points armed, check the checkpoint logs, call the `spate verify`
 oracle. Every subprocess has a timeout, so a hang fails the test instead of CI."""
+import json
 import os
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ SIGKILL_RC = -9
 def spate(args, env_extra=None, timeout=TIMEOUT):
     env = dict(os.environ)
     env.pop("SPATE_CRASH_AT", None)
+    env.pop("SPATE_FAULT_AT", None)
     if env_extra:
         env.update(env_extra)
     try:
@@ -94,3 +96,39 @@ def write_text(p, s):
 
 def rmtree(p):
     shutil.rmtree(p, ignore_errors=True)
+
+
+def check_no_torn_files(top, what=""):
+    """Every file under `top` with a final (non-hidden) name is complete: log files
+    (offsets, commits, sink / source logs) hold "v1" + one JSON value per line,
+    `metadata` and schema records parse as JSON, data files are whole JSON lines,
+    state deltas/snapshots end with their terminator. No temp file (".<name>.*.tmp")
+    may be left behind: sp_fs_write_atomic removes it on every failure."""
+    for d, _dirs, files in os.walk(top):
+        for name in files:
+            p = os.path.join(d, name)
+            if name.startswith("."):
+                check(not name.endswith(".tmp"), "%s: temp file left behind: %s" % (what, p))
+                continue
+            with open(p, "rb") as f:
+                data = f.read()
+            base = name[:-len(".compact")] if name.endswith(".compact") else name
+            parent = os.path.basename(d)
+            try:
+                if name.endswith(".delta") or name.endswith(".snapshot"):
+                    check(data.endswith(b"\xff\xff\xff\xff"), "%s: torn state file %s" % (what, p))
+                elif name.startswith("part-") and name.endswith(".json"):
+                    check(data.endswith(b"\n"), "%s: data file %s does not end with a newline" % (what, p))
+                    for line in data.decode().split("\n")[:-1]:
+                        json.loads(line)
+                elif base.isdigit() and parent in ("offsets", "commits", "_spark_metadata") or \
+                        base.isdigit() and os.path.basename(os.path.dirname(d)) == "sources":
+                    lines = data.decode().split("\n")
+                    check(lines[0] == "v1", "%s: %s does not start with v1: %r" % (what, p, data[:40]))
+                    for line in lines[1:]:
+                        if line != "-":
+                            json.loads(line)
+                elif name in ("metadata", "schema"):
+                    json.loads(data.decode())
+            except ValueError as e:
+                fail("%s: torn or garbled file %s (%s): %r" % (what, p, e, data[-80:]))
