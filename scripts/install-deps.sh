@@ -4,6 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libcmocka-dev libsimdjson-dev libjansson-dev libxxhash-dev
       libpcre2-dev librdkafka-dev libmicrohttpd-dev libsqlite3-dev libpq-dev libavro-dev kcat python3 netcat-openbsd
+      clang libclang-rt-14-dev # clang + libFuzzer runtime: the fuzz targets (make fuzz)
       postgresql # postgresql: a throw-away server for the PostgreSQL table/sink tests (skipped without it)
       chromium) # chromium: headless browser for the monitoring-page test (skipped without it)
 missing=()

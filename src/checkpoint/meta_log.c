@@ -149,16 +149,26 @@ static int scan_(const char *dir, log_ids *out, spate_error *err) {
   return 0;
 }
 
-/* Spark's CompactibleFileStreamLog.deriveCompactInterval. */
+/* Spark's CompactibleFileStreamLog.deriveCompactInterval: the smallest divisor of
+ * n = latest_compact + 1 in [def, n/2], else n. Spark's batch ids are Ints, so a larger
+ * n (only a damaged or foreign file name) keeps `def`. The divisors are enumerated in
+ * pairs (d, n/d), d <= sqrt(n): a linear scan up to n/2 hangs on a large prime n
+ * (found by fuzz_checkpoint: "_spark_metadata/100000000000000002.compact"). */
 static int derive_interval_(int def, int64_t latest_compact) {
   int64_t n = latest_compact + 1;
   if (n <= def) return (int)n;
+  if (n > 0x7fffffff) return def;
   if (def < n / 2) {
-    for (int64_t i = def; i <= n / 2; i++)
-      if (n % i == 0) return (int)i;
-    return n > 0x7fffffff ? def : (int)n;
+    int64_t best = 0;
+    for (int64_t d = 1; d * d <= n; d++) {
+      if (n % d) continue;
+      int64_t e = n / d;
+      if (d >= def && d <= n / 2 && (!best || d < best)) best = d;
+      if (e >= def && e <= n / 2 && (!best || e < best)) best = e;
+    }
+    if (best) return (int)best;
   }
-  return n > 0x7fffffff ? def : (int)n;
+  return (int)n;
 }
 
 int sp_meta_log_init(sp_meta_log *log, const char *dir, int compact_interval, spate_error *err) {

@@ -1252,10 +1252,10 @@ int sp_timestamp_parse_default(const char *s, size_t len, const sp_tz *tz, int64
         return -1;
       }
     } else {
+      if (digits >= 18) return -1; /* a 19th digit could overflow cur */
       if (i == 6) digits_milli++;
       if (i != 6 || digits < 6) cur = cur * 10 + (b - '0');
       digits++;
-      if (digits > 18) return -1;
     }
   }
   if (zone == NULL) {

@@ -1,0 +1,9 @@
+CREATE TEMPORARY VIEW r1 USING rate OPTIONS (rowsPerSecond '5');
+CREATE TEMPORARY VIEW r2 USING rate-micro-batch OPTIONS (rowsPerBatch '3');
+CREATE TEMPORARY VIEW imps WATERMARK t1 DELAY OF '30 minute' AS
+SELECT value AS id, timestamp AS t1, CAST(value % 3 AS STRING) AS who FROM r1;
+CREATE TEMPORARY VIEW clicks WATERMARK t2 DELAY OF '10 minutes' AS
+SELECT value AS cid, timestamp AS t2 FROM r2;
+CREATE STREAMING QUERY j USING console OUTPUT MODE append
+AS SELECT id, who, t1, cid, t2 FROM imps LEFT OUTER JOIN clicks
+   ON id = cid AND t2 BETWEEN t1 AND t1 + INTERVAL 15 MINUTES;
