@@ -28,6 +28,7 @@
 #include "common/buf.h"
 #include "common/valfmt.h"
 #include "spate/spate.h"
+#include "testutil.h"
 
 #define MAX_BATCHES 64
 
@@ -65,23 +66,6 @@ static char *slurp(const char *path) {
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Sort the lines of a text block (the expectation or the collected rows). */
-static char *sorted_lines(const char *text) {
-  char *copy = strdup(text ? text : "");
-  char *lines[4096];
-  int n = 0;
-  for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l && n < 4096; l = strtok_r(NULL, "\n", &save))
-    if (*l) lines[n++] = l;
-  qsort(lines, (size_t)n, sizeof *lines, cmp_str);
-  sp_buf b;
-  sp_buf_init(&b);
-  for (int i = 0; i < n; i++) {
-    sp_buf_puts(&b, lines[i]);
-    sp_buf_putc(&b, '\n');
-  }
-  free(copy);
-  return sp_buf_steal(&b);
-}
-
 static int on_batch(void *user, int64_t batch_id, struct ArrowSchema *schema, struct ArrowArray *array) {
   collected *c = user;
   sp_batch *b = NULL;
@@ -308,8 +292,8 @@ static void run_golden(const char *path) {
       sp_buf_init(&all);
       for (int64_t id = first; id <= c->last && id < MAX_BATCHES; id++)
         if (c->rows[id].data) sp_buf_puts(&all, c->rows[id].data);
-      char *want = sorted_lines(g.expect[b]);
-      char *got = sorted_lines(all.data);
+      char *want = tu_sorted_lines(g.expect[b]);
+      char *got = tu_sorted_lines(all.data);
       sp_buf_free(&all);
       if (strcmp(want, got) != 0) {
         fprintf(stderr, "%s: section %d (batches %lld..%lld)\n--- expected\n%s--- got\n%s", path, b,
@@ -335,8 +319,8 @@ static void run_golden(const char *path) {
       sp_buf_init(&all);
       for (int64_t id = first; id <= c->last && id < MAX_BATCHES; id++)
         if (c->rows[id].data) sp_buf_puts(&all, c->rows[id].data);
-      char *want = sorted_lines(g.expect[b]);
-      char *got = sorted_lines(all.data);
+      char *want = tu_sorted_lines(g.expect[b]);
+      char *got = tu_sorted_lines(all.data);
       sp_buf_free(&all);
       if (strcmp(want, got) != 0) {
         /* Printed in full here: cmocka truncates long failure messages. */

@@ -19,6 +19,7 @@
 #include "common/buf.h"
 #include "common/valfmt.h"
 #include "spate/spate.h"
+#include "testutil.h"
 
 typedef struct seen {
   atomic_int batches;
@@ -46,25 +47,9 @@ static int on_batch(void *user, int64_t batch_id, struct ArrowSchema *schema, st
   return 0;
 }
 
-static void write_file(const char *dir, const char *name, const char *text) {
-  char tmp[512], fin[512];
-  snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
-  snprintf(fin, sizeof fin, "%s/%s", dir, name);
-  FILE *f = fopen(tmp, "w");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
-  assert_int_equal(rename(tmp, fin), 0);
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 /* Wait (real time, up to 20 s) until n batches were delivered. */
 static void await_batches(seen *s, int n) {
-  for (int i = 0; i < 4000 && atomic_load(&s->batches) < n; i++) sleep_ms(5);
+  for (int i = 0; i < 4000 && atomic_load(&s->batches) < n; i++) tu_sleep_ms(5);
   assert_int_equal(atomic_load(&s->batches), n);
 }
 
@@ -72,7 +57,7 @@ static void test_processing_time_trigger_on_manual_clock(void **state) {
   (void)state;
   char dir[] = "/tmp/spate-clock-XXXXXX";
   assert_non_null(mkdtemp(dir));
-  write_file(dir, "0.json", "{\"k\":\"a\"}\n");
+  tu_write_file(dir, "0.json", "{\"k\":\"a\"}\n");
   /* 2026-01-01 00:00:03 UTC: ticks of a 10-second trigger fall on :10, :20, ... */
   const int64_t t0 = 1767225603000LL;
   spate_manual_clock *clk = spate_manual_clock_new(t0);
@@ -104,9 +89,9 @@ static void test_processing_time_trigger_on_manual_clock(void **state) {
   await_batches(&got, 1);
   /* New data, but the clock stays before the next tick (00:00:10): no batch, however
    * long we wait in real time. */
-  write_file(dir, "1.json", "{\"k\":\"b\"}\n");
+  tu_write_file(dir, "1.json", "{\"k\":\"b\"}\n");
   spate_manual_clock_advance(clk, 6000); /* 00:00:09 */
-  sleep_ms(300);
+  tu_sleep_ms(300);
   assert_int_equal(atomic_load(&got.batches), 1);
   /* The tick: batch 1 at exactly 00:00:10. */
   spate_manual_clock_advance(clk, 1000);
@@ -114,12 +99,12 @@ static void test_processing_time_trigger_on_manual_clock(void **state) {
   /* Ticks without data run no batch; the next data runs at the tick after it arrives,
    * even when the clock jumps past several ticks (one batch, at the clock's time). */
   spate_manual_clock_advance(clk, 10000); /* 00:00:20, nothing new */
-  sleep_ms(300);
+  tu_sleep_ms(300);
   assert_int_equal(atomic_load(&got.batches), 2);
-  write_file(dir, "2.json", "{\"k\":\"c\"}\n");
+  tu_write_file(dir, "2.json", "{\"k\":\"c\"}\n");
   spate_manual_clock_advance(clk, 25000); /* 00:00:45 */
   await_batches(&got, 3);
-  sleep_ms(300);
+  tu_sleep_ms(300);
   assert_int_equal(atomic_load(&got.batches), 3);
   /* Progress carries the clock's trigger times. */
   char *p = spate_query_last_progress(q);
@@ -137,9 +122,7 @@ static void test_processing_time_trigger_on_manual_clock(void **state) {
   spate_session_free(s);
   spate_manual_clock_free(clk);
   sp_buf_free(&got.text);
-  char cmd[600];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  assert_int_equal(system(cmd), 0);
+  tu_rm_rf(dir);
 }
 
 int main(void) {

@@ -18,6 +18,7 @@
 #include "common/buf.h"
 #include "common/valfmt.h"
 #include "spate/spate.h"
+#include "testutil.h"
 
 typedef struct rows {
   sp_buf text;    /* "a|b\n" per row, all batches */
@@ -45,36 +46,7 @@ static int on_batch(void *user, int64_t batch_id, struct ArrowSchema *schema, st
   return 0;
 }
 
-static void write_file(const char *dir, const char *name, const char *text) {
-  char tmp[512], fin[512];
-  snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
-  snprintf(fin, sizeof fin, "%s/%s", dir, name);
-  FILE *f = fopen(tmp, "w");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
-  assert_int_equal(rename(tmp, fin), 0);
-}
-
-static int cmp_line(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 /* Rows sorted, as one string. */
-static char *sorted(const char *text) {
-  char *copy = strdup(text ? text : "");
-  char *lines[256];
-  int n = 0;
-  for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l && n < 256; l = strtok_r(NULL, "\n", &save)) lines[n++] = l;
-  qsort(lines, (size_t)n, sizeof *lines, cmp_line);
-  sp_buf b;
-  sp_buf_init(&b);
-  for (int i = 0; i < n; i++) {
-    sp_buf_puts(&b, lines[i]);
-    sp_buf_putc(&b, '\n');
-  }
-  free(copy);
-  return sp_buf_steal(&b);
-}
-
 static void test_transformations_and_query_handles(void **state) {
   (void)state;
   char dir[] = "/tmp/spate-dfapi-XXXXXX";
@@ -83,7 +55,7 @@ static void test_transformations_and_query_handles(void **state) {
   snprintf(in, sizeof in, "%s/in", dir);
   snprintf(chk, sizeof chk, "%s/chk", dir);
   mkdir(in, 0700);
-  write_file(in, "a.json",
+  tu_write_file(in, "a.json",
              "{\"id\":\"x\",\"ts\":\"2026-01-01 12:00:00\",\"v\":1,\"tags\":[\"p\",\"q\"]}\n"
              "{\"id\":\"x\",\"ts\":\"2026-01-01 12:00:00\",\"v\":1,\"tags\":[\"p\"]}\n"
              "{\"id\":\"y\",\"ts\":\"2026-01-01 12:01:00\",\"v\":-5,\"tags\":[]}\n"
@@ -140,8 +112,8 @@ static void test_transformations_and_query_handles(void **state) {
   assert_int_equal(spate_session_active(s, act, 4), 1);
   assert_ptr_equal(act[0], q);
   assert_int_equal(spate_query_process_all_available(q, &err), 0);
-  char *want = sorted("x|10|p\nx|10|q\nz|70|r\n");
-  char *have = sorted(got.text.data);
+  char *want = tu_sorted_lines("x|10|p\nx|10|q\nz|70|r\n");
+  char *have = tu_sorted_lines(got.text.data);
   assert_string_equal(have, want);
   free(want);
   free(have);
@@ -161,7 +133,7 @@ static void test_transformations_and_query_handles(void **state) {
   free(st);
 
   /* A second file: the duplicate of x is still dropped (same key in state). */
-  write_file(in, "b.json", "{\"id\":\"x\",\"ts\":\"2026-01-01 12:00:00\",\"v\":3,\"tags\":[\"s\"]}\n"
+  tu_write_file(in, "b.json", "{\"id\":\"x\",\"ts\":\"2026-01-01 12:00:00\",\"v\":3,\"tags\":[\"s\"]}\n"
                             "{\"id\":\"w\",\"ts\":\"2026-01-01 12:03:00\",\"v\":2,\"tags\":null}\n");
   sp_buf_reset(&got.text);
   assert_int_equal(spate_query_process_all_available(q, &err), 0);
@@ -182,16 +154,14 @@ static void test_transformations_and_query_handles(void **state) {
   spate_df_free(dr);
   spate_session_free(s);
   sp_buf_free(&got.text);
-  char cmd[700];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  assert_int_equal(system(cmd), 0);
+  tu_rm_rf(dir);
 }
 
 static void test_group_by_agg_complete(void **state) {
   (void)state;
   char dir[] = "/tmp/spate-dfapi-XXXXXX";
   assert_non_null(mkdtemp(dir));
-  write_file(dir, "a.json", "{\"k\":\"a\",\"n\":1}\n{\"k\":\"b\",\"n\":2}\n{\"k\":\"a\",\"n\":3}\n");
+  tu_write_file(dir, "a.json", "{\"k\":\"a\",\"n\":1}\n{\"k\":\"b\",\"n\":2}\n{\"k\":\"a\",\"n\":3}\n");
   spate_error err;
   spate_error_clear(&err);
   spate_session *s = spate_session_new(&err);
@@ -213,7 +183,7 @@ static void test_group_by_agg_complete(void **state) {
   spate_query *q = spate_writer_start(w, &err);
   assert_non_null(q);
   assert_int_equal(spate_query_await_termination(q, 30000, &err), 1);
-  char *have = sorted(got.text.data);
+  char *have = tu_sorted_lines(got.text.data);
   assert_string_equal(have, "a|2|4\nb|1|2\n");
   free(have);
   /* Append without a watermark is Spark's analysis error, at start. */
@@ -226,9 +196,7 @@ static void test_group_by_agg_complete(void **state) {
   spate_df_free(g);
   spate_session_free(s);
   sp_buf_free(&got.text);
-  char cmd[700];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  assert_int_equal(system(cmd), 0);
+  tu_rm_rf(dir);
 }
 
 /* Chained stateful operators: dropDuplicates feeding an aggregation. Progress lists one
@@ -238,7 +206,7 @@ static void test_chained_stateful_operators(void **state) {
   (void)state;
   char dir[] = "/tmp/spate-dfapi-XXXXXX";
   assert_non_null(mkdtemp(dir));
-  write_file(dir, "a.json",
+  tu_write_file(dir, "a.json",
              "{\"id\":1,\"k\":\"a\"}\n{\"id\":1,\"k\":\"a\"}\n{\"id\":2,\"k\":\"a\"}\n{\"id\":3,\"k\":\"b\"}\n");
   spate_error err;
   spate_error_clear(&err);
@@ -264,7 +232,7 @@ static void test_chained_stateful_operators(void **state) {
   spate_query *q = spate_writer_start(w, &err);
   assert_non_null(q);
   assert_int_equal(spate_query_await_termination(q, 30000, &err), 1);
-  char *have = sorted(got.text.data);
+  char *have = tu_sorted_lines(got.text.data);
   assert_string_equal(have, "a|2\nb|1\n");
   free(have);
   char *p = spate_query_last_progress(q);
@@ -286,9 +254,7 @@ static void test_chained_stateful_operators(void **state) {
   spate_df_free(g);
   spate_session_free(s);
   sp_buf_free(&got.text);
-  char cmd[700];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  assert_int_equal(system(cmd), 0);
+  tu_rm_rf(dir);
 }
 
 int main(void) {

@@ -27,6 +27,7 @@
 #include "runtime/monitor.h"
 #include "runtime/progress.h"
 #include "spate/spate.h"
+#include "testutil.h"
 
 /* ---- progress JSON ---- */
 
@@ -499,9 +500,7 @@ static void test_running_query(void **state) {
   pthread_mutex_destroy(&ev->mu);
   free(ev);
   free(job);
-  char cmd[600];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  assert_int_equal(system(cmd), 0);
+  tu_rm_rf(dir);
 }
 
 static void test_ui_bad_address(void **state) {

@@ -20,6 +20,7 @@
 #include "common/buf.h"
 #include "common/valfmt.h"
 #include "spate/spate.h"
+#include "testutil.h"
 
 /* What the writer saw. */
 typedef struct rec {
@@ -99,40 +100,8 @@ static void rec_free(rec *r) {
   sp_batch_free(r->cur);
 }
 
-static void write_file(const char *dir, const char *name, const char *text) {
-  char tmp[512], fin[512];
-  snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
-  snprintf(fin, sizeof fin, "%s/%s", dir, name);
-  FILE *f = fopen(tmp, "w");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
-  assert_int_equal(rename(tmp, fin), 0);
-}
-
-static int cmp_line(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static char *sorted(const char *text) {
-  char *copy = strdup(text ? text : "");
-  char *lines[256];
-  int n = 0;
-  for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l && n < 256; l = strtok_r(NULL, "\n", &save))
-    lines[n++] = l;
-  qsort(lines, (size_t)n, sizeof *lines, cmp_line);
-  sp_buf b;
-  sp_buf_init(&b);
-  for (int i = 0; i < n; i++) {
-    sp_buf_puts(&b, lines[i]);
-    sp_buf_putc(&b, '\n');
-  }
-  free(copy);
-  char *s = sp_buf_steal(&b);
-  sp_buf_free(&b);
-  return s ? s : strdup("");
-}
-
 static void assert_sorted_eq(const char *got, const char *want) {
-  char *g = sorted(got), *w = sorted(want);
+  char *g = tu_sorted_lines(got), *w = tu_sorted_lines(want);
   if (strcmp(g, w) != 0) fail_msg("got:\n%s\nwant:\n%s", g, w);
   free(g);
   free(w);
@@ -149,9 +118,7 @@ static void setup_dirs(void) {
 }
 
 static void rm_dirs(void) {
-  char cmd[200];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir_);
-  assert_int_equal(system(cmd), 0);
+  tu_rm_rf(dir_);
 }
 
 /* json source (k STRING, n INT) -> optional groupBy(k).agg(sum(n)) -> foreach. */
@@ -202,7 +169,7 @@ static void check_pairs(const rec *r) {
 static void test_rows_partitions_epochs(void **state) {
   (void)state;
   setup_dirs();
-  write_file(in_, "a.json", "{\"k\":\"a\",\"n\":1}\n{\"k\":\"b\",\"n\":2}\n{\"k\":\"a\",\"n\":3}\n");
+  tu_write_file(in_, "a.json", "{\"k\":\"a\",\"n\":1}\n{\"k\":\"b\",\"n\":2}\n{\"k\":\"a\",\"n\":3}\n");
   spate_error err;
   spate_error_clear(&err);
   spate_session *s = spate_session_new(&err);
@@ -215,7 +182,7 @@ static void test_rows_partitions_epochs(void **state) {
   assert_sorted_eq(r.rows.data, "0|a|4\n0|b|2\n");
   /* complete mode with 3 shuffle partitions: each batch opens partitions 0, 1, 2 */
   assert_string_equal(r.log.data, "open 0 0\nclose 0 0 ok\nopen 1 0\nclose 1 0 ok\nopen 2 0\nclose 2 0 ok\n");
-  write_file(in_, "b.json", "{\"k\":\"c\",\"n\":5}\n{\"k\":\"b\",\"n\":1}\n");
+  tu_write_file(in_, "b.json", "{\"k\":\"c\",\"n\":5}\n{\"k\":\"b\",\"n\":1}\n");
   sp_buf_reset(&r.rows);
   assert_int_equal(spate_query_process_all_available(q, &err), 0);
   assert_sorted_eq(r.rows.data, "1|a|4\n1|b|3\n1|c|5\n");
@@ -235,7 +202,7 @@ static void test_rows_partitions_epochs(void **state) {
 static void test_open_false_skips_partition(void **state) {
   (void)state;
   setup_dirs();
-  write_file(in_, "a.json", "{\"k\":\"a\",\"n\":1}\n{\"k\":\"b\",\"n\":2}\n{\"k\":\"c\",\"n\":3}\n");
+  tu_write_file(in_, "a.json", "{\"k\":\"a\",\"n\":1}\n{\"k\":\"b\",\"n\":2}\n{\"k\":\"c\",\"n\":3}\n");
   spate_error err;
   spate_session *s = spate_session_new(&err);
   assert_int_equal(spate_conf_set(s, "spark.sql.shuffle.partitions", "2", &err), 0);
@@ -276,7 +243,7 @@ static void test_open_false_skips_partition(void **state) {
 static void test_process_error_fails_query(void **state) {
   (void)state;
   setup_dirs();
-  write_file(in_, "a.json", "{\"k\":\"a\",\"n\":1}\n{\"k\":\"b\",\"n\":2}\n{\"k\":\"c\",\"n\":3}\n");
+  tu_write_file(in_, "a.json", "{\"k\":\"a\",\"n\":1}\n{\"k\":\"b\",\"n\":2}\n{\"k\":\"c\",\"n\":3}\n");
   spate_error err;
   spate_session *s = spate_session_new(&err);
   rec r;
@@ -300,7 +267,7 @@ static void test_process_error_fails_query(void **state) {
 static void test_close_error_and_replay(void **state) {
   (void)state;
   setup_dirs();
-  write_file(in_, "a.json", "{\"k\":\"a\",\"n\":1}\n");
+  tu_write_file(in_, "a.json", "{\"k\":\"a\",\"n\":1}\n");
   spate_error err;
   spate_session *s = spate_session_new(&err);
   rec r;
@@ -309,7 +276,7 @@ static void test_close_error_and_replay(void **state) {
   spate_query *q = start_(s, &r, false, &err);
   assert_non_null(q);
   assert_int_equal(spate_query_process_all_available(q, &err), 0);
-  write_file(in_, "b.json", "{\"k\":\"b\",\"n\":2}\n");
+  tu_write_file(in_, "b.json", "{\"k\":\"b\",\"n\":2}\n");
   int rc = spate_query_await_termination(q, 20000, &err);
   assert_true(rc < 0);
   assert_non_null(strstr(err.message, "foreach writer close failed with code 7"));

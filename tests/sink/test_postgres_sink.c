@@ -21,6 +21,7 @@
 #include "common/buf.h"
 #include "sink/sink.h"
 #include "spate/spate.h"
+#include "testutil.h"
 
 static char pgdir_[64]; /* socket directory of the running server, "" if none */
 static int pg_state_;   /* 0 not tried, 1 running, -1 cannot start */
@@ -379,17 +380,6 @@ static void test_pipeline_and_failed_batch(void **state) {
   sp_type_unref(st);
 }
 
-static void write_file_(const char *dir, const char *name, const char *text) {
-  char tmp[512], fin[512];
-  snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
-  snprintf(fin, sizeof fin, "%s/%s", dir, name);
-  FILE *f = fopen(tmp, "w");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
-  assert_int_equal(rename(tmp, fin), 0);
-}
-
 static void run_job_(const char *job) {
   spate_error err;
   spate_error_clear(&err);
@@ -411,7 +401,7 @@ static void test_job_file_exactly_once(void **state) {
   char in[128], job[2048];
   snprintf(in, sizeof in, "%s/in", dir);
   assert_int_equal(mkdir(in, 0700), 0);
-  write_file_(in, "a.json", "{\"login_id\":\"1\",\"user_name\":\"ann\"}\n{\"login_id\":\"2\",\"user_name\":\"bob\"}\n");
+  tu_write_file(in, "a.json", "{\"login_id\":\"1\",\"user_name\":\"ann\"}\n{\"login_id\":\"2\",\"user_name\":\"bob\"}\n");
   snprintf(job, sizeof job,
            "SET spark.sql.streaming.schemaInference = true;\n"
            "CREATE TEMPORARY VIEW src USING json OPTIONS (path '%s', maxFilesPerTrigger '1');\n"
@@ -421,13 +411,11 @@ static void test_job_file_exactly_once(void **state) {
            in, ci_, dir);
   run_job_(job);
   q_is_("SELECT login_id, user_name FROM logins ORDER BY login_id", "1|ANN;2|BOB");
-  write_file_(in, "b.json", "{\"login_id\":\"2\",\"user_name\":\"bobby\"}\n{\"login_id\":\"3\",\"user_name\":\"cy\"}\n");
+  tu_write_file(in, "b.json", "{\"login_id\":\"2\",\"user_name\":\"bobby\"}\n{\"login_id\":\"3\",\"user_name\":\"cy\"}\n");
   run_job_(job);
   q_is_("SELECT login_id, user_name FROM logins ORDER BY login_id", "1|ANN;2|BOBBY;3|CY");
   q_is_("SELECT batch_id FROM _spate_sink_progress WHERE sink_table = 'logins'", "1");
-  char cmd[200];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  assert_int_equal(system(cmd), 0);
+  tu_rm_rf(dir);
 }
 
 int main(void) {
