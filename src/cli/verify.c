@@ -15,6 +15,12 @@
  * exist with exactly its logged size (a short or missing file is an error); files not
  * named by the log (orphans of failed attempts, temp files) are never read.
  *
+ * `spate verify --kafka BOOTSTRAP --topic TOPIC` applies the same checks to the JSON
+ * values of a Kafka topic, read as a downstream consumer must read an exactly-once
+ * sink: isolation.level=read_committed, every partition from its earliest offset to
+ * its end (the last stable offset), so records of aborted or open transactions are
+ * never counted. Duplicates are reported with their partitions.
+ *
  * Exit status: 0 all expectations hold, 1 mismatch or unreadable sink, 2 usage.
  * No global state; everything is freed before returning (ASan-clean).
  */
@@ -30,9 +36,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "source/kafka_common.h"
 
 typedef struct vopts {
   const char *dir;
+  const char *kafka, *topic; /* --kafka BOOTSTRAP --topic TOPIC instead of dir */
   const char *field;
   bool has_count, has_distinct, has_min, has_max, has_sum, has_xor, has_range, quiet;
   int64_t count, distinct, min, max;
@@ -71,9 +84,13 @@ static int usage_(FILE *f) {
   fputs("usage: spate verify OUTPUT_DIR [--field NAME] [--expect-range A..B]\n"
         "                    [--expect-count N] [--expect-distinct N] [--expect-min A] [--expect-max B]\n"
         "                    [--expect-sum S] [--expect-xor 0xHEX] [--quiet]\n"
+        "       spate verify --kafka BOOTSTRAP --topic TOPIC [the same options]\n"
         "\n"
         "Reads the file sink in OUTPUT_DIR only through OUTPUT_DIR/_spark_metadata (compact files\n"
         "honoured) and checks the integer field NAME (default seq) of every JSON line.\n"
+        "With --kafka, reads every partition of TOPIC from the earliest offset to its end with\n"
+        "isolation.level=read_committed (what an exactly-once sink's reader sees) and checks\n"
+        "the field NAME of every JSON record value.\n"
         "  --expect-range A..B  every integer in [A, B] exactly once (sets count, distinct, min,\n"
         "                       max, sum and xor; other --expect-* options override)\n"
         "  --expect-*           individual expectations; sum is mod 2^64, xor is the XOR of\n"
@@ -141,7 +158,13 @@ static int parse_args_(int argc, char **argv, vopts *o) {
       v = argv[++i];
     }
     bool ok = true;
-    if (!strcmp(name, "--field")) {
+    if (!strcmp(name, "--kafka")) {
+      o->kafka = v;
+      ok = *v != '\0';
+    } else if (!strcmp(name, "--topic")) {
+      o->topic = v;
+      ok = *v != '\0';
+    } else if (!strcmp(name, "--field")) {
       o->field = v;
       ok = *v != '\0';
     } else if (!strcmp(name, "--expect-count")) {
@@ -188,7 +211,13 @@ static int parse_args_(int argc, char **argv, vopts *o) {
       return 2;
     }
   }
-  if (!o->dir) {
+  if (o->kafka || o->topic) {
+    if (!o->kafka || !o->topic || o->dir) {
+      fprintf(stderr, "spate verify: --kafka BOOTSTRAP and --topic TOPIC go together, without OUTPUT_DIR "
+                      "(see spate verify --help)\n");
+      return 2;
+    }
+  } else if (!o->dir) {
     fprintf(stderr, "spate verify: missing OUTPUT_DIR (see spate verify --help)\n");
     return 2;
   }
@@ -464,6 +493,128 @@ static int read_data_file_(vstate *st, int fi, const char *field) {
   return rc;
 }
 
+/* ---- a Kafka topic ---- */
+
+static int64_t mono_ms_(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One record value: a JSON object with an integer `field`. */
+static int kafka_value_(vstate *st, const rd_kafka_message_t *m, int fi, const char *field) {
+  json_t *j = m->payload ? json_loadb(m->payload, m->len, 0, NULL) : NULL;
+  json_t *v = j ? json_object_get(j, field) : NULL;
+  int rc = 0;
+  if (json_is_integer(v)) {
+    if (push_rec_(st, (int64_t)json_integer_value(v), fi)) {
+      fprintf(stderr, "spate verify: out of memory\n");
+      rc = 1;
+    }
+  } else if (st->bad_records++ == 0) {
+    int n = m->payload ? (int)(m->len > 80 ? 80 : m->len) : 6;
+    snprintf(st->first_bad, sizeof st->first_bad, "%s offset %" PRId64 ": %.*s", st->files[fi].path,
+             (int64_t)m->offset, n, m->payload ? (const char *)m->payload : "(null)");
+  }
+  json_decref(j);
+  return rc;
+}
+
+/* Every partition of `topic` (one `files` entry each, named topic-partition), read
+ * committed, from the earliest offset up to the end each partition reports. */
+static int read_kafka_(vstate *st, const char *bootstrap, const char *topic, const char *field) {
+  char errstr[512], gid[64];
+  snprintf(gid, sizeof gid, "spate-verify-%ld-%ld", (long)getpid(), (long)mono_ms_());
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  spate_error e;
+  spate_error_clear(&e);
+  const char *kv[][2] = {{"bootstrap.servers", bootstrap}, {"group.id", gid},
+                         {"isolation.level", "read_committed"}, {"enable.partition.eof", "true"},
+                         {"enable.auto.commit", "false"}, {"auto.offset.reset", "earliest"}};
+  int rc = 0;
+  for (size_t i = 0; i < sizeof kv / sizeof kv[0] && !rc; i++)
+    rc = sp_kafka_conf_set(conf, kv[i][0], kv[i][1], "spate verify", &e);
+  rd_kafka_t *rk = NULL;
+  if (!rc && !(rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr))) {
+    fprintf(stderr, "spate verify: cannot create a Kafka consumer: %s\n", errstr);
+    rd_kafka_conf_destroy(conf);
+    return 1;
+  }
+  if (rc) {
+    fprintf(stderr, "spate verify: %s\n", e.message);
+    rd_kafka_conf_destroy(conf);
+    return 1;
+  }
+  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+  const struct rd_kafka_metadata *md = NULL;
+  rd_kafka_resp_err_t err = rkt ? rd_kafka_metadata(rk, 0, rkt, &md, 10000) : RD_KAFKA_RESP_ERR__FAIL;
+  if (!err && (md->topic_cnt != 1 || md->topics[0].err)) err = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+  if (err) {
+    fprintf(stderr, "spate verify: cannot read the metadata of topic %s at %s: %s\n", topic, bootstrap,
+            rd_kafka_err2str(err));
+    rc = 1;
+  }
+  int nparts = rc ? 0 : md->topics[0].partition_cnt;
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(nparts ? nparts : 1);
+  for (int p = 0; p < nparts && !rc; p++) {
+    int32_t id = md->topics[0].partitions[p].id;
+    char name[600];
+    snprintf(name, sizeof name, "%s-%d", topic, (int)id);
+    if (add_file_(st, strdup(name), 0, "kafka")) {
+      fprintf(stderr, "spate verify: out of memory\n");
+      rc = 1;
+    }
+    rd_kafka_topic_partition_list_add(l, topic, id)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  if (md) rd_kafka_metadata_destroy(md);
+  if (rkt) rd_kafka_topic_destroy(rkt);
+  if (!rc && nparts && (err = rd_kafka_assign(rk, l))) {
+    fprintf(stderr, "spate verify: cannot assign %s: %s\n", topic, rd_kafka_err2str(err));
+    rc = 1;
+  }
+  rd_kafka_topic_partition_list_destroy(l);
+  /* Until every partition reported its end (a read_committed consumer stops at the
+   * last stable offset); 30 s without any record or event is an error. */
+  bool *ended = calloc((size_t)(nparts ? nparts : 1), sizeof *ended);
+  int left = nparts;
+  int64_t deadline = mono_ms_() + 30000;
+  while (!rc && left > 0) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+    if (!m) {
+      if (mono_ms_() > deadline) {
+        fprintf(stderr, "spate verify: timed out reading topic %s (%d of %d partitions not at their end)\n", topic,
+                left, nparts);
+        rc = 1;
+      }
+      continue;
+    }
+    deadline = mono_ms_() + 30000;
+    int fi = -1;
+    for (int i = 0; i < st->nfiles; i++) {
+      char name[600];
+      snprintf(name, sizeof name, "%s-%d", topic, (int)m->partition);
+      if (!strcmp(st->files[i].path, name)) fi = i;
+    }
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (fi >= 0 && !ended[fi]) {
+        ended[fi] = true;
+        left--;
+      }
+    } else if (m->err) {
+      fprintf(stderr, "spate verify: reading topic %s: %s\n", topic, rd_kafka_message_errstr(m));
+      rc = 1;
+    } else if (fi >= 0) {
+      rc = kafka_value_(st, m, fi, field);
+    }
+    rd_kafka_message_destroy(m);
+  }
+  free(ended);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return rc;
+}
+
 static int cmp_rec_(const void *a, const void *b) {
   const rec *x = a, *y = b;
   if (x->v != y->v) return x->v < y->v ? -1 : 1;
@@ -481,18 +632,22 @@ int sp_cli_verify(int argc, char **argv) {
   if (prc) return prc == 1 ? 0 : prc;
   vstate st;
   memset(&st, 0, sizeof st);
-  int64_t latest, compact;
-  int nlogs;
-  int rc = read_log_(&st, o.dir, &latest, &compact, &nlogs);
-  int nlive = 0;
-  for (int i = 0; i < st.nfiles && !rc; i++) {
-    if (st.files[i].deleted) continue;
-    nlive++;
-    rc = read_data_file_(&st, i, o.field);
+  int64_t latest = -1, compact = -1;
+  int nlogs = 0, nlive = 0, rc;
+  if (o.kafka) {
+    rc = read_kafka_(&st, o.kafka, o.topic, o.field);
+    nlive = st.nfiles;
+  } else {
+    rc = read_log_(&st, o.dir, &latest, &compact, &nlogs);
+    for (int i = 0; i < st.nfiles && !rc; i++) {
+      if (st.files[i].deleted) continue;
+      nlive++;
+      rc = read_data_file_(&st, i, o.field);
+    }
   }
   int status = rc ? 1 : 0;
   if (!rc) {
-    qsort(st.recs, st.nrecs, sizeof *st.recs, cmp_rec_);
+    if (st.nrecs) qsort(st.recs, st.nrecs, sizeof *st.recs, cmp_rec_); /* recs is NULL when the sink is empty */
     int64_t n = (int64_t)st.nrecs, distinct = 0;
     uint64_t sum = 0, x = 0;
     for (size_t i = 0; i < st.nrecs; i++) {
@@ -501,10 +656,14 @@ int sp_cli_verify(int argc, char **argv) {
       if (i == 0 || st.recs[i].v != st.recs[i - 1].v) distinct++;
     }
     int64_t mn = n ? st.recs[0].v : 0, mx = n ? st.recs[n - 1].v : 0;
-    printf("verify: %s: %d files via %d log files (latest batch %" PRId64 ", compact %" PRId64 "); field %s: "
-           "count=%" PRId64 " distinct=%" PRId64 " min=%" PRId64 " max=%" PRId64 " sum=%" PRIu64
-           " xor=0x%016" PRIx64 "\n",
-           o.dir, nlive, nlogs, latest, compact, o.field, n, distinct, mn, mx, sum, x);
+    if (o.kafka)
+      printf("verify: kafka topic %s: %d partitions read committed; field %s: ", o.topic, nlive, o.field);
+    else
+      printf("verify: %s: %d files via %d log files (latest batch %" PRId64 ", compact %" PRId64 "); field %s: ",
+             o.dir, nlive, nlogs, latest, compact, o.field);
+    printf("count=%" PRId64 " distinct=%" PRId64 " min=%" PRId64 " max=%" PRId64 " sum=%" PRIu64 " xor=0x%016" PRIx64
+           "\n",
+           n, distinct, mn, mx, sum, x);
     int bad = 0;
 #define MISMATCH_(what, fmt, got, want)                                                              \
   do {                                                                                               \
@@ -575,7 +734,7 @@ int sp_cli_verify(int argc, char **argv) {
       printf("OK\n");
     }
   } else {
-    printf("FAILED: the sink cannot be read through its log\n");
+    printf(o.kafka ? "FAILED: the topic cannot be read\n" : "FAILED: the sink cannot be read through its log\n");
   }
   for (int i = 0; i < st.nfiles; i++) {
     free(st.files[i].path);
