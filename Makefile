@@ -43,11 +43,11 @@ asan:
 
 # ThreadSanitizer over the threaded paths: the pool, every golden streaming query
 # (map/shuffle/reduce tasks, joins, state stores) and the C API test.
-TSAN_TESTS = test_pool_threads test_golden test_dataframe_api
+TSAN_TESTS = test_pool_threads test_golden test_dataframe_api test_clock
 tsan:
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DSPATE_TSAN=ON >/dev/null
 	cmake --build build-tsan -j $(JOBS) --target $(TSAN_TESTS)
-	cd build-tsan && ctest --output-on-failure -j $(JOBS) -R '^(test_pool_threads|test_golden|test_dataframe_api)$$'
+	cd build-tsan && ctest --output-on-failure -j $(JOBS) -R '^(test_pool_threads|test_golden|test_dataframe_api|test_clock)$$'
 
 # libFuzzer targets tests/fuzz/fuzz_*.c (SQL job files, JSON, CSV, checkpoint logs) built by
 # clang with ASan/UBSan, each run FUZZ_SECONDS from a scratch copy of its seed corpus;
