@@ -18,6 +18,7 @@
 
 #include "common/buf.h"
 #include "expr/expr.h"
+#include "format/format.h"
 
 /* ---- function ids (sp_expr.fn of CALL nodes) ---- */
 typedef enum sp_fn_id {
@@ -173,6 +174,37 @@ int sp_k_from_avro(const sp_kctx *k, sp_opnd *out);
 int sp_k_to_avro(const sp_kctx *k, sp_opnd *out);
 int sp_k_from_csv(const sp_kctx *k, sp_opnd *out);
 int sp_k_to_csv(const sp_kctx *k, sp_opnd *out);
+
+/* ---- shared by from_json/to_json and from_csv/to_csv (fn_codec.c) ---- */
+/* The fn_data of such a call: its options, with the strings they point to. */
+typedef struct sp_codec_fn_data {
+  sp_fn_data base;
+  sp_format_opts opts;
+  bool has_tz;    /* opts.timezone came from the timeZone option */
+  char *owned[8]; /* strings opts points into */
+  int nowned;
+} sp_codec_fn_data;
+/* New fn_data with the default options (base.destroy set); NULL on OOM. */
+sp_codec_fn_data *sp_codec_data_new(void);
+/* A copy of s owned by d (NULL on OOM or when d holds too many). */
+const char *sp_codec_keep(sp_codec_fn_data *d, const char *s);
+/* A format's own option k = v: set *handled and return 0, or an error with msg. */
+typedef int (*sp_codec_option_fn)(sp_codec_fn_data *d, const char *k, const char *v, bool *handled, char *msg,
+                                  size_t cap);
+/* Parse the options map kv[0..nkv) (key, value, ...): duplicate keys refused, mode
+ * (DROPMALFORMED refused when decoding, as Spark), columnNameOfCorruptRecord,
+ * timestampFormat / dateFormat (compiled to check them), timeZone; other keys go to
+ * extra (may be NULL), unknown ones are ignored. 0, SPATE_ENOMEM or SPATE_EANALYSIS
+ * with msg (Spark's error class and text). */
+int sp_codec_parse_options(sp_codec_fn_data *d, const char *fname, bool decoding, const char *const *kv, int nkv,
+                           sp_codec_option_fn extra, char *msg, size_t cap);
+/* A format's whole-column decoder (type = the result type) or encoder (type unused). */
+typedef int (*sp_codec_run_fn)(const sp_vec *in, const sp_type *type, const sp_format_opts *o, sp_vec **out,
+                               spate_error *err);
+/* Kernel body: NULL input type -> all NULL; else run with the call's options and the
+ * session time zone; SPATE_EMALFORMED (FAILFAST) gets Spark's
+ * MALFORMED_RECORD_IN_PARSING text naming fname. */
+int sp_k_codec(const sp_kctx *k, const char *fname, sp_codec_run_fn run, sp_opnd *out);
 
 /* ---- from_json / to_json (fn_json.c) ---- */
 /* Prepare the constant part of a from_json/to_json call (fn SP_FN_FROM_JSON or

@@ -4,8 +4,8 @@
  *
  * Binding (bind.c, shared with from_json) hands over the DDL schema text of from_csv
  * and the options given as map('k', 'v', ...). sp_csv_fn_prepare() parses them once
- * into an sp_csv_fn_data (the call's fn_data): the result type and an sp_format_opts
- * whose strings the fn_data owns. The kernels decode / encode a whole column per call
+ * into an sp_codec_fn_data (the call's fn_data, fn_codec.c, shared with from_json):
+ * the result type and an sp_format_opts whose strings the fn_data owns. The kernels decode / encode a whole column per call
  * with the CSV module's vector entry points (sp_csv_decode_vec: one record per
  * string, the first one, as Spark's parseLine; sp_csv_encode_vec).
  *
@@ -33,27 +33,6 @@
 #include "expr/expr_internal.h"
 #include "format/format.h"
 #include "sql/parser.h"
-
-typedef struct sp_csv_fn_data {
-  sp_fn_data base;
-  sp_format_opts opts;
-  bool has_tz;    /* opts.timezone came from the timeZone option */
-  char *owned[8]; /* strings opts points into */
-  int nowned;
-} sp_csv_fn_data;
-
-static void csv_data_destroy_(sp_fn_data *base) {
-  sp_csv_fn_data *d = (sp_csv_fn_data *)base;
-  for (int i = 0; i < d->nowned; i++) free(d->owned[i]);
-  free(d);
-}
-
-static const char *keep_(sp_csv_fn_data *d, const char *s) {
-  if (d->nowned >= (int)(sizeof d->owned / sizeof d->owned[0])) return NULL;
-  char *c = strdup(s);
-  if (c) d->owned[d->nowned++] = c;
-  return c;
-}
 
 /* A one-character option (sep, quote, escape): "\t" is a tab; an empty quote or
  * escape turns the feature off (Spark's \u0000); an empty sep is an error. */
@@ -116,80 +95,25 @@ static int parse_schema_(const char *text, sp_type **out, char *msg, size_t cap)
   return 0;
 }
 
+/* The CSV options of from_csv/to_csv beyond the shared ones. */
+static int csv_option_(sp_codec_fn_data *d, const char *k, const char *v, bool *handled, char *msg, size_t cap) {
+  *handled = true;
+  if (!strcasecmp(k, "sep") || !strcasecmp(k, "delimiter")) return char_opt_(k, v, true, &d->opts.sep, msg, cap);
+  if (!strcasecmp(k, "quote")) return char_opt_(k, v, false, &d->opts.quote, msg, cap);
+  if (!strcasecmp(k, "escape")) return char_opt_(k, v, false, &d->opts.escape, msg, cap);
+  if (!strcasecmp(k, "nullValue")) return (d->opts.null_value = sp_codec_keep(d, v)) ? 0 : SPATE_ENOMEM;
+  *handled = false;
+  return 0;
+}
+
 int sp_csv_fn_prepare(int fn, const char *schema, const char *const *kv, int nkv, const sp_type *input,
                       sp_type **type, sp_fn_data **out, char *msg, size_t cap) {
   *out = NULL;
   *type = NULL;
-  sp_csv_fn_data *d = calloc(1, sizeof *d);
+  sp_codec_fn_data *d = sp_codec_data_new();
   if (!d) return SPATE_ENOMEM;
-  d->base.destroy = csv_data_destroy_;
-  sp_format_opts_default(&d->opts);
-  int rc = 0;
-  for (int i = 0; i + 1 < nkv && !rc; i += 2)
-    for (int j = 0; j < i && !rc; j += 2)
-      if (!strcmp(kv[i], kv[j])) {
-        snprintf(msg, cap, "[DUPLICATED_MAP_KEY] Duplicate map key %s was found, please check the input data.",
-                 kv[i]);
-        rc = SPATE_EANALYSIS;
-      }
-  const char *fname = fn == SP_FN_FROM_CSV ? "from_csv" : "to_csv";
-  for (int i = 0; i + 1 < nkv && !rc; i += 2) {
-    const char *k = kv[i], *v = kv[i + 1];
-    const char **slot = NULL;
-    if (!strcasecmp(k, "mode")) {
-      int m = sp_parse_mode_from_string(v);
-      if (m < 0) {
-        snprintf(msg, cap, "[INVALID_OPTIONS] Invalid options: unknown parse mode '%s' (PERMISSIVE or FAILFAST).", v);
-        rc = SPATE_EANALYSIS;
-      } else if (m == SP_MODE_DROPMALFORMED && fn == SP_FN_FROM_CSV) {
-        snprintf(msg, cap,
-                 "[PARSE_MODE_UNSUPPORTED] The function `%s` doesn't support the DROPMALFORMED mode. "
-                 "Acceptable modes are PERMISSIVE and FAILFAST.",
-                 fname);
-        rc = SPATE_EANALYSIS;
-      } else {
-        d->opts.mode = (sp_parse_mode)m;
-      }
-      continue;
-    }
-    if (!strcasecmp(k, "sep") || !strcasecmp(k, "delimiter")) {
-      rc = char_opt_(k, v, true, &d->opts.sep, msg, cap);
-      continue;
-    }
-    if (!strcasecmp(k, "quote")) {
-      rc = char_opt_(k, v, false, &d->opts.quote, msg, cap);
-      continue;
-    }
-    if (!strcasecmp(k, "escape")) {
-      rc = char_opt_(k, v, false, &d->opts.escape, msg, cap);
-      continue;
-    }
-    if (!strcasecmp(k, "nullValue")) slot = &d->opts.null_value;
-    else if (!strcasecmp(k, "columnNameOfCorruptRecord")) slot = &d->opts.corrupt_record_column;
-    else if (!strcasecmp(k, "timestampFormat")) slot = &d->opts.timestamp_format;
-    else if (!strcasecmp(k, "dateFormat")) slot = &d->opts.date_format;
-    else if (!strcasecmp(k, "timeZone")) slot = &d->opts.timezone;
-    else continue; /* not ours: ignored, as Spark ignores unknown options */
-    if (slot == &d->opts.timestamp_format || slot == &d->opts.date_format) {
-      sp_dtfmt *f = sp_dtfmt_compile(v);
-      if (!f) {
-        snprintf(msg, cap, "[INVALID_DATETIME_PATTERN] Unrecognized datetime pattern: %s", v);
-        rc = SPATE_EANALYSIS;
-        continue;
-      }
-      sp_dtfmt_free(f);
-    } else if (slot == &d->opts.timezone) {
-      sp_tz *z = sp_tz_is_utc(v) ? NULL : sp_tz_open(v);
-      if (!sp_tz_is_utc(v) && !z) {
-        snprintf(msg, cap, "[INVALID_TIMEZONE] The timezone: %s is invalid.", v);
-        rc = SPATE_EANALYSIS;
-        continue;
-      }
-      sp_tz_close(z);
-      d->has_tz = true;
-    }
-    if (!(*slot = keep_(d, v))) rc = SPATE_ENOMEM;
-  }
+  bool from = fn == SP_FN_FROM_CSV;
+  int rc = sp_codec_parse_options(d, from ? "from_csv" : "to_csv", from, kv, nkv, csv_option_, msg, cap);
   if (!rc) {
     if (fn == SP_FN_FROM_CSV) {
       rc = parse_schema_(schema, type, msg, cap);
@@ -210,63 +134,22 @@ int sp_csv_fn_prepare(int fn, const char *schema, const char *const *kv, int nkv
     }
   }
   if (rc) {
-    csv_data_destroy_(&d->base);
+    d->base.destroy(&d->base);
     return rc;
   }
   *out = &d->base;
   return 0;
 }
 
-/* The call's options with the session time zone unless the timeZone option set one. */
-static sp_format_opts opts_of_(const sp_kctx *k) {
-  const sp_csv_fn_data *d = k->e->fn_data;
-  sp_format_opts o = d->opts;
-  if (!d->has_tz) o.timezone = k->ctx ? k->ctx->timezone : NULL;
-  return o;
+static int decode_(const sp_vec *in, const sp_type *type, const sp_format_opts *o, sp_vec **out, spate_error *err) {
+  return sp_csv_decode_vec(in, (sp_type *)type, o, out, err);
 }
 
-int sp_k_from_csv(const sp_kctx *k, sp_opnd *out) {
-  if (!k->e->fn_data) return spate_error_set(k->err, SPATE_EINVAL, "from_csv was not prepared");
-  const sp_opnd *a = &k->args[0];
-  out->owned = true;
-  if (a->vec->type->id == SP_NULL) {
-    out->vec = sp_xvec_all_null(k->e->type, k->n);
-    return out->vec ? 0 : sp_expr_oom(k->err);
-  }
-  sp_format_opts o = opts_of_(k);
-  sp_vec *res = NULL;
-  int rc = sp_csv_decode_vec(a->vec, k->e->type, &o, &res, k->err);
-  if (rc) {
-    if (rc == SPATE_EMALFORMED) {
-      char m[SPATE_ERROR_MESSAGE_MAX];
-      snprintf(m, sizeof m, "%s", k->err->message);
-      spate_error_set(k->err, rc,
-                      "[MALFORMED_RECORD_IN_PARSING] from_csv: %s To process malformed records as null result, "
-                      "try setting the option 'mode' as 'PERMISSIVE'.",
-                      m);
-    }
-    out->owned = false;
-    return rc;
-  }
-  out->vec = res;
-  return 0;
+static int encode_(const sp_vec *in, const sp_type *type, const sp_format_opts *o, sp_vec **out, spate_error *err) {
+  (void)type;
+  return sp_csv_encode_vec(in, o, out, err);
 }
 
-int sp_k_to_csv(const sp_kctx *k, sp_opnd *out) {
-  if (!k->e->fn_data) return spate_error_set(k->err, SPATE_EINVAL, "to_csv was not prepared");
-  const sp_opnd *a = &k->args[0];
-  out->owned = true;
-  if (a->vec->type->id == SP_NULL) {
-    out->vec = sp_xvec_all_null(k->e->type, k->n);
-    return out->vec ? 0 : sp_expr_oom(k->err);
-  }
-  sp_format_opts o = opts_of_(k);
-  sp_vec *res = NULL;
-  int rc = sp_csv_encode_vec(a->vec, &o, &res, k->err);
-  if (rc) {
-    out->owned = false;
-    return rc;
-  }
-  out->vec = res;
-  return 0;
-}
+int sp_k_from_csv(const sp_kctx *k, sp_opnd *out) { return sp_k_codec(k, "from_csv", decode_, out); }
+
+int sp_k_to_csv(const sp_kctx *k, sp_opnd *out) { return sp_k_codec(k, "to_csv", encode_, out); }
