@@ -92,30 +92,6 @@ static void pg_close_(sp_sink *s) {
   s->impl = NULL;
 }
 
-static int parse_keys_(pg_sink *k, const char *keys, spate_error *err) {
-  char *dup = strdup(keys);
-  if (!dup) return oom_(err);
-  int cap = 1;
-  for (const char *p = keys; *p; p++) cap += *p == ',';
-  k->keys = calloc((size_t)cap, sizeof *k->keys);
-  if (!k->keys) {
-    free(dup);
-    return oom_(err);
-  }
-  char *save = NULL;
-  int rc = 0;
-  for (char *t = strtok_r(dup, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save)) {
-    while (*t == ' ' || *t == '\t') t++;
-    size_t n = strlen(t);
-    while (n && (t[n - 1] == ' ' || t[n - 1] == '\t')) t[--n] = '\0';
-    if (!n) continue;
-    if (!(k->keys[k->nkeys++] = strdup(t))) rc = oom_(err);
-  }
-  free(dup);
-  if (!rc && k->nkeys == 0) rc = spate_error_set(err, SPATE_EINVAL, "postgres sink: option 'keys' names no column");
-  return rc;
-}
-
 static int pg_create_(const sp_sink_spec *spec, sp_sink *s, spate_error *err) {
   pg_sink *k = calloc(1, sizeof *k);
   if (!k) return oom_(err);
@@ -126,22 +102,15 @@ static int pg_create_(const sp_sink_spec *spec, sp_sink *s, spate_error *err) {
   const char *mode = sp_source_spec_option(&o, "mode");
   const char *keys = sp_source_spec_option(&o, "keys");
   if (!table || !*table) return spate_error_set(err, SPATE_EINVAL, "'table' is not specified for postgres sink");
-  if (!mode || strcasecmp(mode, "append") == 0)
-    k->upsert = false;
-  else if (strcasecmp(mode, "upsert") == 0)
-    k->upsert = true;
-  else
-    return spate_error_set(err, SPATE_EINVAL,
-                           "Invalid value '%s' for option 'mode' of postgres sink, must be 'append' or 'upsert'", mode);
-  if (k->upsert && (!keys || !*keys))
-    return spate_error_set(err, SPATE_EINVAL,
-                           "postgres sink: mode 'upsert' requires the option 'keys' (e.g. 'id,day')");
-  if (!k->upsert && keys)
-    return spate_error_set(err, SPATE_EINVAL, "postgres sink: option 'keys' is only used with mode 'upsert'");
-  int rc = sp_pg_conf_init(&k->conf, sp_source_spec_option(&o, "url"), sp_source_spec_option(&o, "conninfo"),
+  sp_table_write_opts wo;
+  int rc = sp_table_write_opts_parse("postgres", mode, keys, &wo, err);
+  if (rc) return rc;
+  k->upsert = wo.upsert; /* the keys move to k */
+  k->keys = wo.keys;
+  k->nkeys = wo.nkeys;
+  rc = sp_pg_conf_init(&k->conf, sp_source_spec_option(&o, "url"), sp_source_spec_option(&o, "conninfo"),
                            sp_source_spec_option(&o, "user"), sp_source_spec_option(&o, "password"), err);
   if (rc) return rc;
-  if (keys && (rc = parse_keys_(k, keys, err))) return rc;
   if (!(k->table = strdup(table))) return oom_(err);
   sp_buf b;
   sp_buf_init(&b);

@@ -75,6 +75,19 @@ struct sp_sink {
   void *impl;
 };
 
+/* Write options of the database table sinks (sqlite, postgres; table_write.c):
+ * mode 'append' (default) | 'upsert', keys 'col,...' (upsert only, required there). */
+typedef struct sp_table_write_opts {
+  bool upsert;
+  char **keys; /* owned */
+  int nkeys;
+} sp_table_write_opts;
+/* Parse them for sink `sink` ("sqlite", "postgres"); errors name the sink and the
+ * option. On success *o owns its keys (sp_table_write_opts_release). */
+int sp_table_write_opts_parse(const char *sink, const char *mode, const char *keys, sp_table_write_opts *o,
+                              spate_error *err);
+void sp_table_write_opts_release(sp_table_write_opts *o);
+
 const sp_sink_vtab *sp_sink_lookup(const char *format);
 const char *sp_sink_formats(void);
 int sp_sink_create(const sp_sink_spec *spec, sp_sink **out, spate_error *err);

@@ -101,41 +101,13 @@ static int sqlite_create_(const sp_sink_spec *spec, sp_sink *s, spate_error *err
   const char *keys = sp_source_spec_option(&o, "keys");
   if (!path || !*path) return spate_error_set(err, SPATE_EINVAL, "'path' is not specified for sqlite sink");
   if (!table || !*table) return spate_error_set(err, SPATE_EINVAL, "'table' is not specified for sqlite sink");
-  if (!mode || strcasecmp(mode, "append") == 0)
-    k->upsert = false;
-  else if (strcasecmp(mode, "upsert") == 0)
-    k->upsert = true;
-  else
-    return spate_error_set(err, SPATE_EINVAL,
-                           "Invalid value '%s' for option 'mode' of sqlite sink, must be 'append' or 'upsert'", mode);
-  if (k->upsert && (!keys || !*keys))
-    return spate_error_set(err, SPATE_EINVAL, "sqlite sink: mode 'upsert' requires the option 'keys' (e.g. 'id,day')");
-  if (!k->upsert && keys)
-    return spate_error_set(err, SPATE_EINVAL, "sqlite sink: option 'keys' is only used with mode 'upsert'");
+  sp_table_write_opts wo;
+  int rc = sp_table_write_opts_parse("sqlite", mode, keys, &wo, err);
+  if (rc) return rc;
+  k->upsert = wo.upsert; /* the keys move to k */
+  k->keys = wo.keys;
+  k->nkeys = wo.nkeys;
   if (!(k->path = strdup(path)) || !(k->table = strdup(table))) return oom_(err);
-  if (keys) {
-    char *dup = strdup(keys);
-    if (!dup) return oom_(err);
-    int cap = 1;
-    for (const char *p = keys; *p; p++) cap += *p == ',';
-    k->keys = calloc((size_t)cap, sizeof *k->keys);
-    if (!k->keys) {
-      free(dup);
-      return oom_(err);
-    }
-    char *save = NULL;
-    int rc = 0;
-    for (char *t = strtok_r(dup, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save)) {
-      while (*t == ' ' || *t == '\t') t++;
-      size_t n = strlen(t);
-      while (n && (t[n - 1] == ' ' || t[n - 1] == '\t')) t[--n] = '\0';
-      if (!n) continue;
-      if (!(k->keys[k->nkeys++] = strdup(t))) rc = oom_(err);
-    }
-    free(dup);
-    if (rc) return rc;
-    if (k->nkeys == 0) return spate_error_set(err, SPATE_EINVAL, "sqlite sink: option 'keys' names no column");
-  }
   const char *tzname = sp_conf_get(spec->conf, "spark.sql.session.timeZone");
   if (tzname && *tzname && !(k->tz = sp_tz_open(tzname)))
     return spate_error_set(err, SPATE_EINVAL, "unknown time zone '%s' (spark.sql.session.timeZone)", tzname);
