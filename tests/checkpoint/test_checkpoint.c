@@ -13,26 +13,7 @@
 #include <sys/stat.h>
 
 #include "checkpoint/checkpoint.h"
-
-static int rm_cb_(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  return remove(p);
-}
-
-static int setup_(void **state) {
-  char *dir = strdup("/tmp/spate_test_ckpt_XXXXXX");
-  if (!dir || !mkdtemp(dir)) return -1;
-  *state = dir;
-  return 0;
-}
-
-static int teardown_(void **state) {
-  nftw(*state, rm_cb_, 16, FTW_DEPTH | FTW_PHYS);
-  free(*state);
-  return 0;
-}
+#include "testutil.h"
 
 static char *slurp_(const char *path) {
   char *d;
@@ -401,10 +382,10 @@ int main(void) {
       cmocka_unit_test(test_offsets_format_and_parse),
       cmocka_unit_test(test_offsets_format_rejects_bad_source),
       cmocka_unit_test(test_offsets_parse_corrupt),
-      cmocka_unit_test_setup_teardown(test_checkpoint_files_exact, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_checkpoint_reads_spark_files, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_checkpoint_open_unusable, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_checkpoint_purge, setup_, teardown_),
+      cmocka_unit_test_setup_teardown(test_checkpoint_files_exact, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_checkpoint_reads_spark_files, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_checkpoint_open_unusable, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_checkpoint_purge, tu_tmpdir_setup, tu_tmpdir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

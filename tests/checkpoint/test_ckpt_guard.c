@@ -13,26 +13,7 @@
 #include <unistd.h>
 
 #include "checkpoint/checkpoint.h"
-
-static int rm_cb_(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  return remove(p);
-}
-
-static int setup_(void **state) {
-  char *dir = strdup("/tmp/spate-test-guard-XXXXXX");
-  if (!dir || !mkdtemp(dir)) return -1;
-  *state = dir;
-  return 0;
-}
-
-static int teardown_(void **state) {
-  nftw(*state, rm_cb_, 16, FTW_DEPTH | FTW_PHYS);
-  free(*state);
-  return 0;
-}
+#include "testutil.h"
 
 static void put_(const char *path, const char *text) {
   FILE *f = fopen(path, "w");
@@ -114,9 +95,9 @@ static void test_meta_log_check(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_lock, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_validate, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_meta_log_check, setup_, teardown_),
+      cmocka_unit_test_setup_teardown(test_lock, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_validate, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_meta_log_check, tu_tmpdir_setup, tu_tmpdir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

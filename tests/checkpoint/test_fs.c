@@ -14,26 +14,7 @@
 #include <unistd.h>
 
 #include "checkpoint/checkpoint.h"
-
-static int rm_cb_(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  return remove(p);
-}
-
-static int setup_(void **state) {
-  char *dir = strdup("/tmp/spate_test_fs_XXXXXX");
-  if (!dir || !mkdtemp(dir)) return -1;
-  *state = dir;
-  return 0;
-}
-
-static int teardown_(void **state) {
-  nftw(*state, rm_cb_, 16, FTW_DEPTH | FTW_PHYS);
-  free(*state);
-  return 0;
-}
+#include "testutil.h"
 
 static void put_file_(const char *dir, const char *name, const char *content) {
   char p[512];
@@ -211,10 +192,10 @@ static void test_uuid4(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_write_atomic_creates_and_refuses_overwrite, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_write_atomic_errors, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_list_ids_ignores_other_names, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_mkdirs, setup_, teardown_),
+      cmocka_unit_test_setup_teardown(test_write_atomic_creates_and_refuses_overwrite, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_write_atomic_errors, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_list_ids_ignores_other_names, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_mkdirs, tu_tmpdir_setup, tu_tmpdir_teardown),
       cmocka_unit_test(test_uuid4),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,29 +18,10 @@
 #include <unistd.h>
 
 #include "checkpoint/checkpoint.h"
+#include "testutil.h"
 
 /* Calls of each op, in order (see the comments at each write below). */
 #define FAULTS "write:2:short,write:4:ENOSPC,fsync:3:EIO,rename:2:EDQUOT"
-
-static int rm_cb_(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  return remove(p);
-}
-
-static int setup_(void **state) {
-  char *dir = strdup("/tmp/spate_test_fs_faults_XXXXXX");
-  if (!dir || !mkdtemp(dir)) return -1;
-  *state = dir;
-  return 0;
-}
-
-static int teardown_(void **state) {
-  nftw(*state, rm_cb_, 16, FTW_DEPTH | FTW_PHYS);
-  free(*state);
-  return 0;
-}
 
 /* Sorted, comma-joined names in dir (excluding . and ..), temp files included. */
 static void list_names_(const char *dir, char *out, size_t cap) {
@@ -125,7 +106,7 @@ static void test_faults(void **state) {
 int main(void) {
   setenv("SPATE_FAULT_AT", FAULTS, 1);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_faults, setup_, teardown_),
+      cmocka_unit_test_setup_teardown(test_faults, tu_tmpdir_setup, tu_tmpdir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,26 +14,7 @@
 #include <sys/stat.h>
 
 #include "checkpoint/checkpoint.h"
-
-static int rm_cb_(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  return remove(p);
-}
-
-static int setup_(void **state) {
-  char *dir = strdup("/tmp/spate_test_mlog_XXXXXX");
-  if (!dir || !mkdtemp(dir)) return -1;
-  *state = dir;
-  return 0;
-}
-
-static int teardown_(void **state) {
-  nftw(*state, rm_cb_, 16, FTW_DEPTH | FTW_PHYS);
-  free(*state);
-  return 0;
-}
+#include "testutil.h"
 
 static char *slurp_(const char *dir, const char *name) {
   char p[600];
@@ -315,11 +296,11 @@ static void test_derive_interval_single_compact(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_compaction_interval_3, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_source_log_batch_ids, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_delete_entries_dropped, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_corrupt_and_missing, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_derive_interval_single_compact, setup_, teardown_),
+      cmocka_unit_test_setup_teardown(test_compaction_interval_3, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_source_log_batch_ids, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_delete_entries_dropped, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_corrupt_and_missing, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_derive_interval_single_compact, tu_tmpdir_setup, tu_tmpdir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

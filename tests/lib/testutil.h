@@ -7,9 +7,11 @@
 #ifndef SPATE_TESTS_TESTUTIL_H
 #define SPATE_TESTS_TESTUTIL_H
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "common/buf.h"
@@ -68,6 +70,31 @@ static inline void tu_rm_rf(const char *dir) {
   char cmd[1200];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   assert_int_equal(system(cmd), 0);
+}
+
+static inline int tu_rm_cb_(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb;
+  (void)flag;
+  (void)ftw;
+  return remove(p);
+}
+
+/* cmocka fixture: *state = a new empty directory /tmp/spate-test-XXXXXX (char *). */
+static inline int tu_tmpdir_setup(void **state) {
+  char *dir = strdup("/tmp/spate-test-XXXXXX");
+  if (!dir || !mkdtemp(dir)) {
+    free(dir);
+    return -1;
+  }
+  *state = dir;
+  return 0;
+}
+
+/* cmocka fixture: remove the directory of tu_tmpdir_setup with all it holds. */
+static inline int tu_tmpdir_teardown(void **state) {
+  nftw(*state, tu_rm_cb_, 16, FTW_DEPTH | FTW_PHYS);
+  free(*state);
+  return 0;
 }
 
 #endif

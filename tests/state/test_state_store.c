@@ -18,26 +18,7 @@
 
 #include "checkpoint/checkpoint.h"
 #include "state/state_store.h"
-
-static int rm_cb_(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  return remove(p);
-}
-
-static int setup_(void **state) {
-  char *dir = strdup("/tmp/spate_test_state_XXXXXX");
-  if (!dir || !mkdtemp(dir)) return -1;
-  *state = dir;
-  return 0;
-}
-
-static int teardown_(void **state) {
-  nftw(*state, rm_cb_, 16, FTW_DEPTH | FTW_PHYS);
-  free(*state);
-  return 0;
-}
+#include "testutil.h"
 
 static void list_names_(const char *dir, char *out, size_t cap) {
   char *names[128];
@@ -573,16 +554,16 @@ static void test_million_keys(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_put_get_remove_iterate, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_commit_delta_bytes_and_reopen, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_snapshot_and_replay, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_corrupt_files, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_maintenance, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_reexecution_overwrites, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_metrics_after_commit, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_put_aliasing_store_memory, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_randomized_model, setup_, teardown_),
-      cmocka_unit_test_setup_teardown(test_million_keys, setup_, teardown_),
+      cmocka_unit_test_setup_teardown(test_put_get_remove_iterate, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_commit_delta_bytes_and_reopen, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_snapshot_and_replay, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_corrupt_files, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_maintenance, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_reexecution_overwrites, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_metrics_after_commit, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_put_aliasing_store_memory, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_randomized_model, tu_tmpdir_setup, tu_tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_million_keys, tu_tmpdir_setup, tu_tmpdir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
