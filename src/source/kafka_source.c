@@ -869,6 +869,7 @@ static int read_ranges_(kafka_impl *ki, range_ *r, int n, spate_error *err) {
       }
       continue;
     }
+    deadline = now_ms_() + ki->poll_timeout_ms; /* records arrived: the timeout restarts */
     range_ *last = NULL; /* consecutive messages are mostly of one partition */
     for (ssize_t j = 0; j < got; j++) {
       rd_kafka_message_t *m = msgs[j];
@@ -887,7 +888,6 @@ static int read_ranges_(kafka_impl *ki, range_ *r, int n, spate_error *err) {
         rd_kafka_message_destroy(m);
         continue;
       }
-      deadline = now_ms_() + ki->poll_timeout_ms;
       if (rg && !rg->done && m->offset >= rg->from && m->offset < rg->to) append_msg_(ki, rg->b, m, rg->topic);
       if (rg && !rg->done && m->offset >= rg->to - 1) range_done_(rg, &pending);
       rd_kafka_message_destroy(m);
