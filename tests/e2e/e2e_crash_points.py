@@ -1,6 +1,7 @@
 """Every named crash point (docs/fault-tolerance.md), for a stateless file -> file
-job and two stateful ones (running aggregation in update and complete mode to the
-console; windowed count with a watermark in append mode to the file sink).
+job and three stateful ones (running aggregation in update and complete mode to the
+console; windowed count with a watermark in append mode to the file sink; two
+chained windowed counts, whose crashes can fall between the operators' commits).
 
 Per scenario: run with SPATE_CRASH_AT=<point>:<nth> (the process must die by
 SIGKILL at that point), optionally crash again at the first hit of the same point
@@ -225,6 +226,37 @@ WINDOWED = [
 for i, (pt, nth, again) in enumerate(WINDOWED):
     v = win_vars(os.path.join(root, "w%d" % i))
     scenario("window", "seq-window-file.sql", pt, nth, again, v, win_check(v))
+
+# ---- stateful: two chained windowed counts, append, file sink ----
+CHAINED_WINDOWS = (N - 1) // 15  # 15-second windows whose end <= the final watermark
+cref = win_vars(os.path.join(root, "ref-chain"))
+run_ok("seq-chain-file.sql", **cref)
+REF_CHAIN = sorted(sink_lines(cref["output"]))
+check(REF_CHAIN == sorted(json.dumps({"seq": w * 15, "n": 3, "s": sum(range(w * 15, w * 15 + 15))},
+                                     separators=(",", ":")) for w in range(CHAINED_WINDOWS)),
+      "chained reference output:\n%s" % "\n".join(REF_CHAIN))
+
+
+def chain_check(vars_):
+    def f(name, _outputs):
+        p = spate(["verify", vars_["output"], "--expect-count", str(CHAINED_WINDOWS), "--expect-min", "0",
+                   "--expect-max", str((CHAINED_WINDOWS - 1) * 15)])
+        check(p.returncode == 0, "%s: windows not exactly once:\n%s" % (name, p.stdout + p.stderr))
+        check(sorted(sink_lines(vars_["output"])) == REF_CHAIN, "%s: windows differ from the uninterrupted run" % name)
+    return f
+
+
+# Each batch commits 4 deltas, the first operator's 2 shuffle partitions, then the
+# second's: the 6th rename completes the first operator's batch 1 with the second
+# one's still to come (a crash between the operators), the 11th falls between the
+# second operator's two partitions of batch 2.
+CHAINED = [
+    ("state.delta.renamed", 6, True), ("state.delta.renamed", 11, False), ("state.snapshot.partial", 3, True),
+    ("batch.executed", 6, True), ("sink.log.written", 4, True),
+]
+for i, (pt, nth, again) in enumerate(CHAINED):
+    v = win_vars(os.path.join(root, "c%d" % i))
+    scenario("chain", "seq-chain-file.sql", pt, nth, again, v, chain_check(v))
 
 cleanup(root)
 print("crash scenarios: %d (recovery runs that crashed again: %d)" % (stats["scenarios"], stats["recovery crashes"]))
