@@ -179,6 +179,19 @@ int sp_fs_mkdirs(const char *path, spate_error *err) {
       } else {
         rc = io_err_(err, "cannot create directory", p, e);
       }
+    } else {
+      /* A new directory's entry is durable only once its parent is synced (a file
+       * renamed into it after a crash would otherwise hang off a lost directory). */
+      char *slash = strrchr(p, '/');
+      if (!slash) {
+        rc = sp_fs_sync_dir(".", err);
+      } else if (slash == p) {
+        rc = sp_fs_sync_dir("/", err);
+      } else {
+        *slash = '\0';
+        rc = sp_fs_sync_dir(p, err);
+        *slash = '/';
+      }
     }
     p[i] = save;
   }

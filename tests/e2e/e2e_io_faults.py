@@ -198,7 +198,7 @@ CASES = [
     ("seq-window-file.sql", "write:80", "fail"),         # state delta
     ("seq-window-file.sql", "write:40+:ENOSPC", "fail"),
     ("seq-window-file.sql", "write:50:short", "ok"),
-    ("seq-window-file.sql", "fsync:64:ENOSPC", "warn"),  # state snapshot: optional
+    ("seq-window-file.sql", "fsync:77:ENOSPC", "warn"),  # state snapshot: optional
     ("seq-window-file.sql", "fsync:100", "fail"),        # state delta
     ("seq-window-file.sql", "close:30", "fail"),
     ("seq-window-file.sql", "rename:34:ENOSPC", "fail"),  # data file
