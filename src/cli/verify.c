@@ -549,7 +549,8 @@ static int read_kafka_(vstate *st, const char *bootstrap, const char *topic, con
   rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
   const struct rd_kafka_metadata *md = NULL;
   rd_kafka_resp_err_t err = rkt ? rd_kafka_metadata(rk, 0, rkt, &md, 10000) : RD_KAFKA_RESP_ERR__FAIL;
-  if (!err && (md->topic_cnt != 1 || md->topics[0].err)) err = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+  if (!err && (md->topic_cnt != 1 || md->topics[0].err))
+    err = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
   if (err) {
     fprintf(stderr, "spate verify: cannot read the metadata of topic %s at %s: %s\n", topic, bootstrap,
             rd_kafka_err2str(err));

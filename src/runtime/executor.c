@@ -477,7 +477,8 @@ int sp_plan_watermark_nodes(const sp_plan *p, const sp_node **out, int cap) {
   return n;
 }
 
-int sp_execute_batch(spate_query *q, int64_t batch_id, int64_t batch_ts_ms, char **starts, char **ends, sp_batch_stats *st, spate_error *err) {
+int sp_execute_batch(spate_query *q, int64_t batch_id, int64_t batch_ts_ms, char **starts, char **ends,
+                     sp_batch_stats *st, spate_error *err) {
   exec_ctx x;
   memset(&x, 0, sizeof x);
   x.q = q;

@@ -343,7 +343,8 @@ static int open_execution_(spate_query *q, spate_error *err) {
                            MAX_CHAIN, n);
   /* Restart with a changed query: refuse incompatible state before any batch (runtime/compat.c). */
   if ((rc = sp_compat_check_state(q->cp, nodes, n, err))) return rc;
-  if (n > 0 && !(q->ops = calloc((size_t)n, sizeof *q->ops))) return spate_error_set(err, SPATE_ENOMEM, "out of memory");
+  if (n > 0 && !(q->ops = calloc((size_t)n, sizeof *q->ops)))
+    return spate_error_set(err, SPATE_ENOMEM, "out of memory");
   for (int i = 0; i < n; i++) {
     char sub[64];
     snprintf(sub, sizeof sub, "state/%d", nodes[i]->op_id);
