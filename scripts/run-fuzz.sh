@@ -11,7 +11,7 @@ BUILD=${1:?usage: run-fuzz.sh BUILD_DIR [SECONDS] [TARGET...]}
 SECS=${2:-20}
 shift 2 2>/dev/null || shift $#
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(sql json csv checkpoint)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(sql json csv checkpoint state)
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/spate-fuzz-run.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
