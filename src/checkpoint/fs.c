@@ -370,7 +370,7 @@ int sp_fs_read_all(const char *path, char **data, size_t *len, spate_error *err)
       buf = nb;
       cap *= 2;
     }
-    ssize_t r = read(fd, buf + n, cap - 1 - n);
+    ssize_t r = sp_io_read(fd, buf + n, cap - 1 - n);
     if (r < 0) {
       if (errno == EINTR) continue;
       int e = errno;

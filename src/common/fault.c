@@ -20,9 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { OP_OPEN, OP_WRITE, OP_FSYNC, OP_CLOSE, OP_RENAME, OP_MKDIR, OP_UNLINK, OP_COUNT } io_op;
+typedef enum { OP_OPEN, OP_WRITE, OP_FSYNC, OP_CLOSE, OP_RENAME, OP_MKDIR, OP_UNLINK, OP_READ, OP_COUNT } io_op;
 
-static const char *const op_names_[OP_COUNT] = {"open", "write", "fsync", "close", "rename", "mkdir", "unlink"};
+static const char *const op_names_[OP_COUNT] = {"open", "write", "fsync", "close", "rename", "mkdir", "unlink",
+                                                 "read"};
 
 static const struct {
   const char *name;
@@ -104,7 +105,7 @@ static void parse_(void) {
   if (!ok) {
     fprintf(stderr,
             "spate: WARN: ignoring malformed SPATE_FAULT_AT=%s (expected <op>:<nth>[+][:<ERRNO>|:short], comma-"
-            "separated, at most %d; ops: open write fsync close rename mkdir unlink)\n",
+            "separated, at most %d; ops: open write fsync close rename mkdir unlink read)\n",
             v, MAX_SPECS_);
     return;
   }
@@ -193,6 +194,15 @@ int sp_io_mkdir(const char *path, mode_t mode) {
     return -1;
   }
   return mkdir(path, mode);
+}
+
+ssize_t sp_io_read(int fd, void *buf, size_t n) {
+  int a = hit_(OP_READ);
+  if (a) {
+    errno = a;
+    return -1;
+  }
+  return read(fd, buf, n);
 }
 
 int sp_io_unlink(const char *path) {

@@ -5,7 +5,7 @@
  * The write path of the checkpoint, the state store and the file sink (atomic file
  * creation, mkdir -p, directory fsync and removal in src/checkpoint/fs.c, and the
  * checkpoint lock in checkpoint.c) calls the file system through these wrappers
- * (reads are not wrapped):
+ * and their reader (sp_fs_read_all: offsets, commits, metadata, logs, state files):
  *
  *   sp_io_open   open(2)       op "open"    (files and directories opened for writing/syncing)
  *   sp_io_write  write(2)      op "write"
@@ -14,6 +14,7 @@
  *   sp_io_rename rename(2) / renameat2(RENAME_NOREPLACE)   op "rename"
  *   sp_io_mkdir  mkdir(2)      op "mkdir"
  *   sp_io_unlink unlink(2)     op "unlink"
+ *   sp_io_read   read(2)       op "read"    (checkpoint, log and state files read back)
  *
  * A process started with
  *   SPATE_FAULT_AT=<op>:<nth>[+][:<action>][,<op>:<nth>[+][:<action>]...]   (at most 4 specs)
@@ -48,6 +49,7 @@ int sp_io_close(int fd);
 int sp_io_rename(const char *from, const char *to, int noreplace);
 int sp_io_mkdir(const char *path, mode_t mode);
 int sp_io_unlink(const char *path);
+ssize_t sp_io_read(int fd, void *buf, size_t n);
 #else
 static inline int sp_io_open(const char *path, int flags, mode_t mode) { return open(path, flags, mode); }
 static inline ssize_t sp_io_write(int fd, const void *buf, size_t n) { return write(fd, buf, n); }
@@ -58,6 +60,7 @@ static inline int sp_io_rename(const char *from, const char *to, int noreplace) 
 }
 static inline int sp_io_mkdir(const char *path, mode_t mode) { return mkdir(path, mode); }
 static inline int sp_io_unlink(const char *path) { return unlink(path); }
+static inline ssize_t sp_io_read(int fd, void *buf, size_t n) { return read(fd, buf, n); }
 #endif
 
 #endif

@@ -42,7 +42,7 @@ gen_seq(inp, FILES, PER)
 
 # Words each failing operation puts in the message (fs.c, checkpoint.c).
 OP_WORDS = {"open": "open", "write": "write", "fsync": "fsync", "close": "close", "rename": "rename",
-            "mkdir": "cannot create directory", "unlink": "cannot remove"}
+            "mkdir": "cannot create directory", "unlink": "cannot remove", "read": "cannot read"}
 
 
 def job_vars(d):
@@ -204,9 +204,44 @@ CASES = [
     ("seq-window-file.sql", "rename:34:ENOSPC", "fail"),  # data file
     ("seq-window-file.sql", "mkdir:10:ENOSPC", "fail"),  # state/0/_metadata
     ("seq-window-file.sql", "unlink:1", "fail"),         # stale snapshot removal before a delta
+    # reading back (sp_fs_read_all): log compaction reads the earlier entries
+    ("seq-copy.sql", "read:3", "fail"),                  # file source log sources/0/1
+    ("seq-copy.sql", "read:5:EIO", "fail"),              # sink log _spark_metadata/0
+    ("seq-window-file.sql", "read:5", "fail"),           # sink log 2.compact at batch 5
 ]
 for job_, spec_, expect_ in CASES:
     case(job_, spec_, expect_)
+
+# Reads at a restart (read:1/2 hit the checkpoint metadata, 4 and 6 the sink log,
+# 9 the file source log): an unreadable file stops the query before any batch,
+# naming it; nothing is planned; a restart without the fault completes exactly.
+if not ONLY or "restart-read" in ONLY:
+    names = sorted(x for x in os.listdir(inp) if not x.startswith("."))
+    for n in (1, 2, 4, 6, 9):
+        d = os.path.join(root, "restart-read-%d" % n)
+        own = os.path.join(d, "in")  # the first half of the input, then the rest
+        os.makedirs(own)
+        for x in names[:3]:
+            os.link(os.path.join(inp, x), os.path.join(own, x))
+        v = dict(job_vars(d), input=own)
+        run_ok("seq-window-file.sql", **v)
+        for x in names[3:]:
+            os.link(os.path.join(inp, x), os.path.join(own, x))
+        offs0, coms0 = check_logs(v["checkpoint"], "restart-read")
+        p = run_fault("seq-window-file.sql", "read:%d" % n, v)
+        name = "restart read:%d" % n
+        if "injected fault read:%d " % n not in p.stderr:
+            continue  # fewer reads at this restart than n
+        msg = error_text(p.stderr)
+        check(p.returncode == 1 and "cannot read" in msg and d in msg and os.strerror(errno.EIO) in msg,
+              "%s: expected exit 1 naming the unreadable file:\n%s" % (name, p.stderr))
+        offs1, coms1 = check_logs(v["checkpoint"], name)
+        check(offs1 == offs0 and coms1 == coms0, "%s: a batch was planned after a failed read: %r -> %r" %
+              (name, (offs0, coms0), (offs1, coms1)))
+        run_ok("seq-window-file.sql", **v)
+        check_output("seq-window-file.sql", v["output"], name, final=True)
+        stats["fail"] += 1
+        rmtree(d)
 
 # A malformed spec is reported and disarms the injection.
 if not ONLY:
