@@ -45,9 +45,7 @@ typedef struct pg_sink {
   sp_pg_conf conf;
   char *table;    /* as given */
   char *qtable;   /* quoted identifier ("schema"."table" or "table") */
-  bool upsert;
-  char **keys;
-  int nkeys;
+  sp_table_write_opts wo; /* mode and upsert keys */
   /* open */
   PGconn *conn;
   char *insert_sql;
@@ -86,8 +84,7 @@ static void pg_close_(sp_sink *s) {
   sp_pg_conf_release(&k->conf);
   free(k->table);
   free(k->qtable);
-  for (int i = 0; i < k->nkeys; i++) free(k->keys[i]);
-  free(k->keys);
+  sp_table_write_opts_release(&k->wo);
   free(k);
   s->impl = NULL;
 }
@@ -102,12 +99,8 @@ static int pg_create_(const sp_sink_spec *spec, sp_sink *s, spate_error *err) {
   const char *mode = sp_source_spec_option(&o, "mode");
   const char *keys = sp_source_spec_option(&o, "keys");
   if (!table || !*table) return spate_error_set(err, SPATE_EINVAL, "'table' is not specified for postgres sink");
-  sp_table_write_opts wo;
-  int rc = sp_table_write_opts_parse("postgres", mode, keys, &wo, err);
+  int rc = sp_table_write_opts_parse("postgres", mode, keys, &k->wo, err);
   if (rc) return rc;
-  k->upsert = wo.upsert; /* the keys move to k */
-  k->keys = wo.keys;
-  k->nkeys = wo.nkeys;
   rc = sp_pg_conf_init(&k->conf, sp_source_spec_option(&o, "url"), sp_source_spec_option(&o, "conninfo"),
                            sp_source_spec_option(&o, "user"), sp_source_spec_option(&o, "password"), err);
   if (rc) return rc;
@@ -200,10 +193,10 @@ static int prepare_table_(pg_sink *k, const sp_type *schema, spate_error *err) {
     put_ident_(&b, schema->fields[f].name, strlen(schema->fields[f].name));
     sp_buf_printf(&b, " %s", ddl_type_(schema->fields[f].type));
   }
-  if (k->upsert) {
+  if (k->wo.upsert) {
     sp_buf_puts(&b, ", PRIMARY KEY (");
-    for (int i = 0; i < k->nkeys; i++) {
-      const char *name = schema->fields[sp_type_field_index(schema, k->keys[i])].name;
+    for (int i = 0; i < k->wo.nkeys; i++) {
+      const char *name = schema->fields[sp_type_field_index(schema, k->wo.keys[i])].name;
       if (i) sp_buf_puts(&b, ", ");
       put_ident_(&b, name, strlen(name));
     }
@@ -226,10 +219,10 @@ static int build_insert_(pg_sink *k, const sp_type *schema, spate_error *err) {
   sp_buf_puts(&b, ") VALUES (");
   for (int f = 0; f < schema->nfields; f++) sp_buf_printf(&b, f ? ", $%d" : "$%d", f + 1);
   sp_buf_putc(&b, ')');
-  if (k->upsert) {
+  if (k->wo.upsert) {
     sp_buf_puts(&b, " ON CONFLICT (");
-    for (int i = 0; i < k->nkeys; i++) {
-      const char *name = schema->fields[sp_type_field_index(schema, k->keys[i])].name;
+    for (int i = 0; i < k->wo.nkeys; i++) {
+      const char *name = schema->fields[sp_type_field_index(schema, k->wo.keys[i])].name;
       if (i) sp_buf_puts(&b, ", ");
       put_ident_(&b, name, strlen(name));
     }
@@ -237,7 +230,7 @@ static int build_insert_(pg_sink *k, const sp_type *schema, spate_error *err) {
     int nset = 0;
     for (int f = 0; f < schema->nfields; f++) {
       bool key = false;
-      for (int i = 0; i < k->nkeys; i++) key |= strcasecmp(k->keys[i], schema->fields[f].name) == 0;
+      for (int i = 0; i < k->wo.nkeys; i++) key |= strcasecmp(k->wo.keys[i], schema->fields[f].name) == 0;
       if (key) continue;
       const char *name = schema->fields[f].name;
       sp_buf_puts(&b, nset++ ? ", " : "UPDATE SET ");
@@ -256,7 +249,7 @@ static int build_insert_(pg_sink *k, const sp_type *schema, spate_error *err) {
   if (!k->insert_sql) return oom_(err);
   /* Prepare once: reports a missing unique constraint for upsert (or a type clash) at start. */
   PGresult *r = PQprepare(k->conn, "spate_ins", k->insert_sql, 0, NULL);
-  if (PQresultStatus(r) == PGRES_COMMAND_OK && k->upsert) {
+  if (PQresultStatus(r) == PGRES_COMMAND_OK && k->wo.upsert) {
     /* ON CONFLICT arbiters are resolved when planning: plan it once (nothing runs) */
     PQclear(r);
     sp_buf e;
@@ -277,10 +270,10 @@ static int build_insert_(pg_sink *k, const sp_type *schema, spate_error *err) {
   }
   int rc = 0;
   if (r && PQresultStatus(r) != PGRES_COMMAND_OK) {
-    if (k->upsert) {
+    if (k->wo.upsert) {
       sp_buf kb;
       sp_buf_init(&kb);
-      for (int i = 0; i < k->nkeys; i++) sp_buf_printf(&kb, i ? ", %s" : "%s", k->keys[i]);
+      for (int i = 0; i < k->wo.nkeys; i++) sp_buf_printf(&kb, i ? ", %s" : "%s", k->wo.keys[i]);
       char what[512];
       snprintf(what, sizeof what,
                "cannot upsert into table '%s' on keys (%s) (the table needs a PRIMARY KEY or UNIQUE constraint on "
@@ -311,10 +304,10 @@ static int pg_open_(sp_sink *s, sp_type *schema, sp_output_mode mode, spate_erro
   pg_sink *k = s->impl;
   close_conn_(k);
   if (!s->query_id[0]) return spate_error_set(err, SPATE_ESTATE, "postgres sink: the query id is not set");
-  for (int i = 0; i < k->nkeys; i++)
-    if (sp_type_field_index(schema, k->keys[i]) < 0)
+  for (int i = 0; i < k->wo.nkeys; i++)
+    if (sp_type_field_index(schema, k->wo.keys[i]) < 0)
       return spate_error_set(err, SPATE_EANALYSIS,
-                             "postgres sink: key column '%s' is not a column of the query's output", k->keys[i]);
+                             "postgres sink: key column '%s' is not a column of the query's output", k->wo.keys[i]);
   k->schema = sp_type_ref(schema);
   k->mode = mode;
   k->last_batch = -1;

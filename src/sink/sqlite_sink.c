@@ -39,9 +39,7 @@
 
 typedef struct sqlite_sink {
   char *path, *table;
-  bool upsert;
-  char **keys;
-  int nkeys;
+  sp_table_write_opts wo; /* mode and upsert keys */
   sp_tz *tz;
   /* open */
   sqlite3 *db;
@@ -82,8 +80,7 @@ static void sqlite_close_(sp_sink *s) {
   close_db_(k);
   free(k->path);
   free(k->table);
-  for (int i = 0; i < k->nkeys; i++) free(k->keys[i]);
-  free(k->keys);
+  sp_table_write_opts_release(&k->wo);
   sp_tz_close(k->tz);
   free(k);
   s->impl = NULL;
@@ -101,12 +98,8 @@ static int sqlite_create_(const sp_sink_spec *spec, sp_sink *s, spate_error *err
   const char *keys = sp_source_spec_option(&o, "keys");
   if (!path || !*path) return spate_error_set(err, SPATE_EINVAL, "'path' is not specified for sqlite sink");
   if (!table || !*table) return spate_error_set(err, SPATE_EINVAL, "'table' is not specified for sqlite sink");
-  sp_table_write_opts wo;
-  int rc = sp_table_write_opts_parse("sqlite", mode, keys, &wo, err);
+  int rc = sp_table_write_opts_parse("sqlite", mode, keys, &k->wo, err);
   if (rc) return rc;
-  k->upsert = wo.upsert; /* the keys move to k */
-  k->keys = wo.keys;
-  k->nkeys = wo.nkeys;
   if (!(k->path = strdup(path)) || !(k->table = strdup(table))) return oom_(err);
   const char *tzname = sp_conf_get(spec->conf, "spark.sql.session.timeZone");
   if (tzname && *tzname && !(k->tz = sp_tz_open(tzname)))
@@ -204,11 +197,11 @@ static int prepare_table_(sqlite_sink *k, const sp_type *schema, spate_error *er
     put_ident_(&b, schema->fields[f].name);
     sp_buf_printf(&b, " %s", ddl_type_(schema->fields[f].type));
   }
-  if (k->upsert) {
+  if (k->wo.upsert) {
     sp_buf_puts(&b, ", PRIMARY KEY (");
-    for (int i = 0; i < k->nkeys; i++) {
+    for (int i = 0; i < k->wo.nkeys; i++) {
       if (i) sp_buf_puts(&b, ", ");
-      put_ident_(&b, schema->fields[sp_type_field_index(schema, k->keys[i])].name);
+      put_ident_(&b, schema->fields[sp_type_field_index(schema, k->wo.keys[i])].name);
     }
     sp_buf_putc(&b, ')');
   }
@@ -231,10 +224,10 @@ static int sqlite_open_(sp_sink *s, sp_type *schema, sp_output_mode mode, spate_
   sqlite_sink *k = s->impl;
   close_db_(k);
   if (!s->query_id[0]) return spate_error_set(err, SPATE_ESTATE, "sqlite sink: the query id is not set");
-  for (int i = 0; i < k->nkeys; i++)
-    if (sp_type_field_index(schema, k->keys[i]) < 0)
+  for (int i = 0; i < k->wo.nkeys; i++)
+    if (sp_type_field_index(schema, k->wo.keys[i]) < 0)
       return spate_error_set(err, SPATE_EANALYSIS, "sqlite sink: key column '%s' is not a column of the query's output",
-                             k->keys[i]);
+                             k->wo.keys[i]);
   k->schema = sp_type_ref(schema);
   k->mode = mode;
   k->last_batch = -1;
@@ -277,17 +270,17 @@ static int sqlite_open_(sp_sink *s, sp_type *schema, sp_output_mode mode, spate_
     sp_buf_puts(&b, ") VALUES (");
     for (int f = 0; f < schema->nfields; f++) sp_buf_printf(&b, f ? ", ?%d" : "?%d", f + 1);
     sp_buf_putc(&b, ')');
-    if (k->upsert) {
+    if (k->wo.upsert) {
       sp_buf_puts(&b, " ON CONFLICT (");
-      for (int i = 0; i < k->nkeys; i++) {
+      for (int i = 0; i < k->wo.nkeys; i++) {
         if (i) sp_buf_puts(&b, ", ");
-        put_ident_(&b, k->keys[i]);
+        put_ident_(&b, k->wo.keys[i]);
       }
       sp_buf_puts(&b, ") DO ");
       int nset = 0;
       for (int f = 0; f < schema->nfields; f++) {
         bool key = false;
-        for (int i = 0; i < k->nkeys; i++) key |= strcasecmp(k->keys[i], schema->fields[f].name) == 0;
+        for (int i = 0; i < k->wo.nkeys; i++) key |= strcasecmp(k->wo.keys[i], schema->fields[f].name) == 0;
         if (key) continue;
         sp_buf_puts(&b, nset++ ? ", " : "UPDATE SET ");
         put_ident_(&b, schema->fields[f].name);
@@ -298,10 +291,10 @@ static int sqlite_open_(sp_sink *s, sp_type *schema, sp_output_mode mode, spate_
     }
     if (sp_buf_check(&b)) rc = oom_(err);
     if (!rc && sqlite3_prepare_v2(k->db, b.data, -1, &k->ins, NULL) != SQLITE_OK) {
-      if (k->upsert) {
+      if (k->wo.upsert) {
         sp_buf kb;
         sp_buf_init(&kb);
-        for (int i = 0; i < k->nkeys; i++) sp_buf_printf(&kb, i ? ", %s" : "%s", k->keys[i]);
+        for (int i = 0; i < k->wo.nkeys; i++) sp_buf_printf(&kb, i ? ", %s" : "%s", k->wo.keys[i]);
         rc = spate_error_set(err, SPATE_EANALYSIS,
                              "sqlite sink %s: cannot upsert into table '%s' on keys (%s): %s (the table needs a "
                              "PRIMARY KEY or UNIQUE constraint on exactly these columns)",
